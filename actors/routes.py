@@ -6,7 +6,8 @@ Browsers asking for an actor get the page that ``render_html`` makes; machines g
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -15,16 +16,19 @@ from starlette.routing import Route
 from actors import collection, store
 from actors.actor import Actor
 from actors.document import actor_document, instance_document
+from actors.synchronization import followers_on
 from fedi import nodeinfo, urls, webfinger
 from fedi.instance import Instance
 from fedi.negotiation import wants_activity_json
+from fedi.normalise import ids_of
 from fedi.responses import activity_json, json_response, problem
 
 HtmlRenderer = Callable[[Actor], str]
+SignedBy = Callable[[Request], Awaitable[str | None]]
 _CORS = {"Access-Control-Allow-Origin": "*"}
 
 
-def routes(instance: Instance, render_html: HtmlRenderer) -> list[Route]:
+def routes(instance: Instance, render_html: HtmlRenderer, signed_by: SignedBy) -> list[Route]:
     pool, links = instance.pool, instance.urls
 
     async def actor(request: Request) -> Response:
@@ -86,6 +90,7 @@ def routes(instance: Instance, render_html: HtmlRenderer) -> list[Route]:
         Route(urls.ACTOR, actor),
         Route(urls.PROFILE, actor),
         *collection_routes(instance),
+        *object_routes(instance, signed_by),
     ]
 
 
@@ -125,3 +130,88 @@ def collection_routes(instance: Instance) -> list[Route]:
         Route(urls.FOLLOWING, endpoint("following")),
         Route(urls.FEATURED, endpoint("featured")),
     ]
+
+
+def object_routes(instance: Instance, signed_by: SignedBy) -> list[Route]:
+    """Objects and activities at their ids; followers-only ones only to approved followers, by signed fetch."""
+    pool, links = instance.pool, instance.urls
+
+    async def allowed(request: Request, actor_id: int, audience: str, document: dict[str, object]) -> bool:
+        if audience == "public":
+            return True
+        reader = await signed_by(request)
+        if reader is None:
+            return False
+        owner = await pool.fetchrow("SELECT name FROM actors WHERE id = $1", actor_id)
+        if owner is None:
+            return False
+        if reader in normalise_ids(document):
+            return True
+        return bool(
+            await pool.fetchval(
+                "SELECT 1 FROM follows WHERE follower = $1 AND followee = $2 AND state = 'accepted'",
+                reader,
+                links.actor(owner["name"]),
+            )
+        )
+
+    async def local_object(request: Request) -> Response:
+        uri = links.object(request.path_params["uuid"])
+        row = await pool.fetchrow(
+            "SELECT actor_id, audience, document, deleted_at FROM local_objects WHERE uri = $1", uri
+        )
+        if row is None:
+            return problem(404, "no such object")
+        if row["deleted_at"] is not None:
+            return activity_json(
+                {"@context": "https://www.w3.org/ns/activitystreams", "id": uri, "type": "Tombstone"}, status=410
+            )
+        if not await allowed(request, row["actor_id"], row["audience"], row["document"]):
+            return problem(404, "no such object")
+        return activity_json(row["document"], cache_seconds=0 if row["audience"] != "public" else 60)
+
+    async def local_activity(request: Request) -> Response:
+        uri = links.activity(request.path_params["uuid"])
+        row = await pool.fetchrow("SELECT actor_id, audience, document FROM outbox WHERE activity_id = $1", uri)
+        if row is None or not await allowed(request, row["actor_id"], row["audience"], row["document"]):
+            return problem(404, "no such activity")
+        return activity_json(row["document"], cache_seconds=0 if row["audience"] != "public" else 60)
+
+    async def synchronization(request: Request) -> Response:
+        found = await store.find(pool, request.path_params["name"])
+        if found is None or found.is_instance:
+            return problem(404, "no such actor")
+        reader = await signed_by(request)
+        if reader is None:
+            return problem(401, "sign this request: the list is for the reader's own domain")
+        domain = host_of(reader)
+        followers = await followers_on(pool, links.actor(found.name), domain)
+        collection_id = f"{links.actor(found.name)}/followers_synchronization"
+        return activity_json(
+            {
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": collection_id,
+                "type": "OrderedCollection",
+                "totalItems": len(followers),
+                "orderedItems": followers,
+            },
+            cache_seconds=0,
+        )
+
+    async def instance_outbox(request: Request) -> Response:
+        return activity_json(collection.collection(links.instance_outbox(), 0))
+
+    return [
+        Route(urls.OBJECT, local_object),
+        Route(urls.ACTIVITY, local_activity),
+        Route(urls.ACTOR + "/followers_synchronization", synchronization),
+        Route(urls.INSTANCE_OUTBOX, instance_outbox),
+    ]
+
+
+def normalise_ids(document: dict[str, object]) -> set[str]:
+    return {ident for key in ("to", "cc", "bto", "bcc", "audience") for ident in ids_of(document.get(key))}
+
+
+def host_of(uri: str) -> str:
+    return urlsplit(uri).netloc.lower()

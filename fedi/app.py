@@ -1,4 +1,4 @@
-"""The Starlette application: the one place where every package's routes meet.
+"""The Starlette application and the job handlers: the one place where every package meets.
 
 Only this module and ``fedi/cli.py`` import ``actors``, ``inbox`` and ``web``; everything else in ``fedi`` is the
 protocol and platform those packages stand on.
@@ -7,7 +7,10 @@ protocol and platform those packages stand on.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
+import httpx
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -16,17 +19,78 @@ from starlette.routing import Route
 
 from actors import routes as actor_routes
 from actors import store
+from actors.outbox import FANOUT, FanOut
+from actors.synchronization import Synchronization
+from fedi import keys, urls
+from fedi.addresses import AddressGuard
+from fedi.delivery import DELIVER, Deliverer
+from fedi.fetch import Fetcher, Signer, default_client
 from fedi.instance import Instance
 from fedi.negotiation import wants_activity_json
 from fedi.queue import Handler
 from fedi.responses import problem
+from fedi.signatures import KeyCache, SignatureError, SignedRequest, verify_request
+from inbox.endpoint import PROCESS, InboxEndpoint
+from inbox.handlers import HANDLERS
+from inbox.processor import Processor
+from inbox.remote import RemoteActors
 from web.pages import Pages
 
 logger = logging.getLogger(__name__)
 
 
-def build_app(instance: Instance) -> Starlette:
+@dataclass
+class Federation:
+    """The outbound side of an instance: its HTTP client, fetcher, remote actor cache and key cache."""
+
+    instance: Instance
+    client: httpx.AsyncClient
+    fetcher: Fetcher
+    remote: RemoteActors
+    keys: KeyCache
+
+    async def instance_signer(self) -> Signer:
+        actor = await store.instance_actor(self.instance.pool)
+        return await self.signer_for(actor.id)
+
+    async def signer_for(self, actor_id: int) -> Signer:
+        signing = await store.signing_keys(self.instance.pool, actor_id)
+        private = keys.load_private(signing.rsa_private_pem)
+        row = await self.instance.pool.fetchrow("SELECT name, kind FROM actors WHERE id = $1", actor_id)
+        assert row is not None
+        actor_uri = (
+            self.instance.urls.instance_actor()
+            if row["kind"] == "application"
+            else self.instance.urls.actor(row["name"])
+        )
+        if not isinstance(private, RSAPrivateKey):
+            raise TypeError(f"actor {actor_id} has no RSA key")
+        return Signer(self.instance.urls.key(actor_uri), private)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def federation(instance: Instance, client: httpx.AsyncClient | None = None) -> Federation:
+    settings = instance.settings
+    guard = AddressGuard(settings.allowed_private_addresses, allow_private=settings.dev)
+    opened = client or default_client()
+    fetcher = Fetcher(opened, guard, instance.clock)
+    holder: list[Federation] = []
+
+    async def signer() -> Signer:
+        return await holder[0].instance_signer()
+
+    remote = RemoteActors(instance.pool, fetcher, instance.urls, signer, instance.clock)
+    built = Federation(instance, opened, fetcher, remote, KeyCache())
+    holder.append(built)
+    return built
+
+
+def build_app(fed: Federation) -> Starlette:
+    instance = fed.instance
     pages = Pages(instance.urls, instance.settings.language)
+    inbox = InboxEndpoint(instance, fed.remote, fed.keys)
 
     async def home(request: Request) -> Response:
         return HTMLResponse(pages.home(await store.listing(instance.pool)))
@@ -41,14 +105,39 @@ def build_app(instance: Instance) -> Starlette:
             return problem(error.status_code, str(error.detail))
         return HTMLResponse(pages.error(error.status_code, str(error.detail)), status_code=error.status_code)
 
+    async def signed_by(request: Request) -> str | None:
+        """The actor that signed a GET, or None for an unsigned or unverifiable one."""
+        if "signature" not in request.headers and "signature-input" not in request.headers:
+            return None
+        path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        url = instance.urls.base + path + (f"?{query}" if query else "")
+        try:
+            verified = await verify_request(
+                SignedRequest("GET", url, dict(request.headers)), fed.remote.resolve_key, instance.clock(), fed.keys
+            )
+        except SignatureError:
+            return None
+        return verified.owner
+
     routes = [
         Route("/", home),
         Route("/healthz", health),
-        *actor_routes.routes(instance, pages.actor),
+        Route(urls.SHARED_INBOX, inbox.handle, methods=["POST"]),
+        Route(urls.INBOX, inbox.handle, methods=["POST"]),
+        Route(urls.INSTANCE_INBOX, inbox.handle, methods=["POST"]),
+        *actor_routes.routes(instance, pages.actor, signed_by),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
 
 
-def job_handlers(instance: Instance) -> dict[str, Handler]:
+def job_handlers(fed: Federation) -> dict[str, Handler]:
     """Background job handlers of every package, by entrypoint name."""
-    return {}
+    instance = fed.instance
+    return {
+        PROCESS: Processor(instance, fed.remote, HANDLERS),
+        FANOUT: FanOut(instance.pool, instance.urls),
+        DELIVER: Deliverer(
+            instance.pool, fed.fetcher, fed.signer_for, instance.clock, Synchronization(instance.pool, instance.urls)
+        ),
+    }

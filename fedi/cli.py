@@ -15,8 +15,9 @@ from pathlib import Path
 
 from actors import store
 from actors.actor import VISIBILITIES, ActorError
+from fedi import commands as commands_module
 from fedi import config, server
-from fedi.app import build_app, job_handlers
+from fedi.app import Federation, build_app, federation, job_handlers
 from fedi.config import ConfigError, Settings
 from fedi.database import DatabaseUnavailable
 from fedi.migrator import MigrationError
@@ -56,7 +57,60 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.set_defaults(run=_actor_create)
     actor.add_parser("list", help="list local actors").set_defaults(run=_actor_list)
+    _federation_commands(commands)
     return parser
+
+
+def _federation_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    listed = commands.add_parser("follows", help="follow requests and relations").add_subparsers(
+        dest="follows", required=True
+    )
+    show = listed.add_parser("list", help="one line per follow: id, follower, state, followee")
+    show.add_argument("--pending", action="store_true")
+    show.add_argument("--as", dest="as_name")
+    show.set_defaults(run=_with_federation(commands_module.follows_list))
+    approve = listed.add_parser("approve", help="accept follow requests (sends Accept)")
+    approve.add_argument("ids", nargs="*", type=int, metavar="FOLLOW_ID")
+    approve.add_argument("--all", action="store_true", help="every pending request")
+    approve.add_argument("--as", dest="as_name")
+    approve.set_defaults(run=_with_federation(lambda a, f: commands_module.follows_answer(a, f, True)))
+    refuse = listed.add_parser("reject", help="refuse or revoke follows (sends Reject)")
+    refuse.add_argument("ids", nargs="*", type=int, metavar="FOLLOW_ID")
+    refuse.add_argument("--all", action="store_true", help="every pending request")
+    refuse.add_argument("--as", dest="as_name")
+    refuse.set_defaults(run=_with_federation(lambda a, f: commands_module.follows_answer(a, f, False)))
+    for name, action, text in (
+        ("follow", commands_module.follow, "follow someone (handle or URL)"),
+        ("unfollow", commands_module.unfollow, "stop following someone"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--as", dest="as_name", required=True)
+        sub.add_argument("target", metavar="HANDLE_OR_URL")
+        sub.set_defaults(run=_with_federation(action))
+    post = commands.add_parser("note", help="publish a plain note")
+    post.add_argument("--as", dest="as_name", required=True)
+    post.add_argument("--visibility", choices=("followers", "public"), default="followers")
+    post.add_argument("text")
+    post.set_defaults(run=_with_federation(commands_module.note))
+    inbox = commands.add_parser("inbox", help="what an actor received")
+    inbox.add_argument("--as", dest="as_name", required=True)
+    inbox.add_argument("--json", action="store_true", help="one JSON activity per line")
+    inbox.add_argument("--limit", type=int, default=20)
+    inbox.set_defaults(run=_with_federation(commands_module.received))
+
+
+def _with_federation(action: Callable[[argparse.Namespace, Federation], Awaitable[None]]) -> Command:
+    async def run(args: argparse.Namespace, settings: Settings) -> int:
+        prepared = await server.prepare(settings, serving=False)
+        fed = federation(prepared.instance)
+        try:
+            await action(args, fed)
+        finally:
+            await fed.close()
+            await prepared.database.close()
+        return 0
+
+    return run
 
 
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -67,16 +121,23 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     prepared = await server.prepare(settings, serving=True)
     instance = prepared.instance
     await store.instance_actor(instance.pool)
-    app = build_app(instance)
-    await server.serve(
-        prepared, app, job_handlers(instance), host=args.host, port=args.port, with_worker=not args.no_worker
-    )
+    fed = federation(instance)
+    try:
+        await server.serve(
+            prepared, build_app(fed), job_handlers(fed), host=args.host, port=args.port, with_worker=not args.no_worker
+        )
+    finally:
+        await fed.close()
     return 0
 
 
 async def _worker(args: argparse.Namespace, settings: Settings) -> int:
     prepared = await server.prepare(settings, serving=False)
-    await server.run_worker(prepared, job_handlers(prepared.instance))
+    fed = federation(prepared.instance)
+    try:
+        await server.run_worker(prepared, job_handlers(fed))
+    finally:
+        await fed.close()
     return 0
 
 

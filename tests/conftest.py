@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fedi.app import build_app
+from fedi.app import Federation, build_app, federation
 from fedi.config import Settings
 from fedi.database import Pool, create_pool
 from fedi.instance import Instance
@@ -53,7 +53,14 @@ def instance(settings: Settings, pool: Pool) -> Instance:
 
 
 @pytest.fixture
-async def client(instance: Instance) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_app(instance))
+async def fed(instance: Instance) -> AsyncIterator[Federation]:
+    built = federation(instance)
+    yield built
+    await built.close()
+
+
+@pytest.fixture
+async def client(fed: Federation) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=build_app(fed))
     async with httpx.AsyncClient(transport=transport, base_url=f"https://{TEST_DOMAIN}") as opened:
         yield opened

@@ -1,0 +1,200 @@
+"""Follow relations: incoming follows wait for approval on groups; approvals, refusals and revocations answer them.
+
+A follow is identified by its ``Follow`` activity. Approving sends ``Accept`` with the Follow embedded (Mastodon
+accepts the id or the object; the object spares it a fetch). ``Reject`` works before and after acceptance: after,
+it revokes access, and Mastodon unfollows. Our own follows of others are rows too, pending until their Accept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from actors import store
+from actors.actor import Actor, ActorError
+from actors.outbox import activity, new_activity_id, publish
+from fedi.database import Connection, Pool
+from fedi.negotiation import AS2
+from fedi.types import JSON, Clock
+from fedi.urls import Urls
+
+
+class FollowError(ActorError):
+    """A follow id that does not exist or does not belong to the actor named."""
+
+
+@dataclass(frozen=True)
+class Follow:
+    id: int
+    activity_id: str
+    follower: str
+    followee: str
+    state: str
+
+
+def _follow(row: object) -> Follow:
+    return Follow(**{key: row[key] for key in ("id", "activity_id", "follower", "followee", "state")})  # type: ignore[index]
+
+
+async def record_incoming(
+    connection: Connection,
+    document: JSON,
+    follower: str,
+    followee: Actor,
+    urls: Urls,
+    inbox: str | None,
+    shared_inbox: str | None,
+) -> Follow:
+    """Store a received Follow; a repeated follow of the same pair keeps its state and takes the new id."""
+    state = "pending" if followee.manually_approves else "accepted"
+    row = await connection.fetchrow(
+        "INSERT INTO follows (activity_id, follower, followee, state, document, follower_inbox, follower_shared_inbox)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        " ON CONFLICT (follower, followee) WHERE state <> 'rejected' DO UPDATE SET activity_id = excluded.activity_id,"
+        " document = excluded.document, follower_inbox = excluded.follower_inbox,"
+        " follower_shared_inbox = excluded.follower_shared_inbox, updated_at = now()"
+        " RETURNING id, activity_id, follower, followee, state",
+        document["id"],
+        follower,
+        urls.actor(followee.name),
+        state,
+        document,
+        inbox,
+        shared_inbox,
+    )
+    assert row is not None
+    return _follow(row)
+
+
+async def listing(pool: Pool, urls: Urls, *, actor: Actor | None = None, pending_only: bool = False) -> list[Follow]:
+    """Follows of and by local actors, oldest first."""
+    clauses, values = [], []
+    if actor is not None:
+        values.append(urls.actor(actor.name))
+        clauses.append("(followee = $1 OR follower = $1)")
+    if pending_only:
+        clauses.append("state = 'pending'")
+    where = " WHERE " + " AND ".join(clauses) if clauses else ""
+    rows = await pool.fetch(
+        f"SELECT id, activity_id, follower, followee, state FROM follows{where} ORDER BY id", *values
+    )
+    return [_follow(row) for row in rows]
+
+
+async def _incoming(
+    connection: Connection, urls: Urls, follow_id: int, actor: Actor | None
+) -> tuple[Follow, Actor, JSON]:
+    row = await connection.fetchrow(
+        "SELECT id, activity_id, follower, followee, state, document FROM follows WHERE id = $1 FOR UPDATE", follow_id
+    )
+    name = urls.local_name(row["followee"]) if row else None
+    followee = await store.find(connection, name) if name else None
+    if row is None or followee is None or row["document"] is None:
+        raise FollowError(f"no follow request {follow_id} to a local actor")
+    if actor is not None and followee.id != actor.id:
+        raise FollowError(f"follow {follow_id} is not addressed to {actor.name}")
+    return _follow(row), followee, row["document"]
+
+
+async def approve(
+    pool: Pool, urls: Urls, follow_ids: list[int], clock: Clock, actor: Actor | None = None
+) -> list[Follow]:
+    return [await _answer(pool, urls, follow_id, "Accept", clock, actor) for follow_id in follow_ids]
+
+
+async def reject(
+    pool: Pool, urls: Urls, follow_ids: list[int], clock: Clock, actor: Actor | None = None
+) -> list[Follow]:
+    return [await _answer(pool, urls, follow_id, "Reject", clock, actor) for follow_id in follow_ids]
+
+
+async def _answer(pool: Pool, urls: Urls, follow_id: int, kind: str, clock: Clock, actor: Actor | None) -> Follow:
+    async with pool.acquire() as connection, connection.transaction():
+        follow, followee, document = await _incoming(connection, urls, follow_id, actor)
+        if kind == "Accept" and follow.state == "rejected":
+            raise FollowError(f"follow {follow_id} was rejected; the follower must follow again")
+        state = "accepted" if kind == "Accept" else "rejected"
+        await connection.execute("UPDATE follows SET state = $2, updated_at = now() WHERE id = $1", follow_id, state)
+        answer = activity(urls, urls.actor(followee.name), kind, document, to=[follow.follower], published=clock())
+        await publish(connection, followee, answer, "direct")
+    return Follow(follow.id, follow.activity_id, follow.follower, follow.followee, state)
+
+
+async def pending_ids(pool: Pool, urls: Urls, actor: Actor | None) -> list[int]:
+    return [
+        follow.id
+        for follow in await listing(pool, urls, actor=actor, pending_only=True)
+        if urls.is_local(follow.followee)
+    ]
+
+
+async def follow(pool: Pool, urls: Urls, actor: Actor, target: str, target_inbox: str, clock: Clock) -> Follow:
+    """Follow someone (here or elsewhere); pending until their Accept arrives."""
+    actor_id = urls.actor(actor.name)
+    document: JSON = {
+        "@context": AS2,
+        "id": new_activity_id(urls),
+        "type": "Follow",
+        "actor": actor_id,
+        "object": target,
+        "to": [target],
+    }
+    async with pool.acquire() as connection, connection.transaction():
+        existing = await connection.fetchrow(
+            "SELECT id, activity_id, follower, followee, state FROM follows"
+            " WHERE follower = $1 AND followee = $2 AND state <> 'rejected'",
+            actor_id,
+            target,
+        )
+        if existing is not None:
+            return _follow(existing)
+        row = await connection.fetchrow(
+            "INSERT INTO follows (activity_id, follower, followee, state, document) VALUES ($1, $2, $3, 'pending', $4)"
+            " RETURNING id, activity_id, follower, followee, state",
+            document["id"],
+            actor_id,
+            target,
+            document,
+        )
+        await publish(connection, actor, document, "direct")
+    assert row is not None
+    return _follow(row)
+
+
+async def unfollow(pool: Pool, urls: Urls, actor: Actor, target: str, clock: Clock) -> Follow:
+    actor_id = urls.actor(actor.name)
+    async with pool.acquire() as connection, connection.transaction():
+        row = await connection.fetchrow(
+            "DELETE FROM follows WHERE follower = $1 AND followee = $2 AND state <> 'rejected'"
+            " RETURNING id, activity_id, follower, followee, state, document",
+            actor_id,
+            target,
+        )
+        if row is None:
+            raise FollowError(f"{actor.name} does not follow {target}")
+        undo = activity(urls, actor_id, "Undo", row["document"], to=[target], published=clock())
+        await publish(connection, actor, undo, "direct")
+    return _follow(row)
+
+
+async def on_answer(connection: Connection, follow_ref: str, answerer: str, accepted: bool) -> bool:
+    """An Accept or Reject of one of our follows, from the actor we followed; False when it matches nothing."""
+    result = await connection.execute(
+        "UPDATE follows SET state = $3, updated_at = now() WHERE activity_id = $1 AND followee = $2"
+        " AND state <> 'rejected'",
+        follow_ref,
+        answerer,
+        "accepted" if accepted else "rejected",
+    )
+    return not result.endswith(" 0")
+
+
+async def on_undo(connection: Connection, follow_ref: str, follower: str) -> bool:
+    result = await connection.execute(
+        "DELETE FROM follows WHERE activity_id = $1 AND follower = $2", follow_ref, follower
+    )
+    return not result.endswith(" 0")
+
+
+async def remove_actor(connection: Connection, actor_uri: str) -> None:
+    """A deleted actor follows no one and is followed by no one."""
+    await connection.execute("DELETE FROM follows WHERE follower = $1 OR followee = $1", actor_uri)

@@ -1,0 +1,100 @@
+"""Admin commands about federation: follows, notes and what an actor received.
+
+Each takes the prepared instance and its federation and prints one line per item; errors an admin can fix raise
+exceptions from the ``ActorError`` tree, which the command line prints as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from actors import follows, notes, store
+from actors.actor import Actor, ActorError
+from fedi.app import Federation
+from fedi.database import Pool
+from inbox.remote import ActorUnavailable
+
+
+async def _actor(pool: Pool, name: str | None) -> Actor | None:
+    return await store.get(pool, name) if name else None
+
+
+async def follows_list(args: argparse.Namespace, fed: Federation) -> None:
+    instance = fed.instance
+    actor = await _actor(instance.pool, args.as_name)
+    for follow in await follows.listing(instance.pool, instance.urls, actor=actor, pending_only=args.pending):
+        print(f"{follow.id}\t{follow.follower}\t{follow.state}\t{follow.followee}")
+
+
+async def follows_answer(args: argparse.Namespace, fed: Federation, approve: bool) -> None:
+    instance = fed.instance
+    actor = await _actor(instance.pool, args.as_name)
+    ids: list[int] = list(args.ids)
+    if getattr(args, "all", False):
+        ids = await follows.pending_ids(instance.pool, instance.urls, actor)
+    if not ids:
+        raise ActorError("no follow to answer (give FOLLOW_ID… or --all)")
+    answer = follows.approve if approve else follows.reject
+    for follow in await answer(instance.pool, instance.urls, ids, instance.clock, actor):
+        print(f"{follow.id}\t{follow.follower}\t{follow.state}")
+
+
+async def _target(fed: Federation, handle_or_url: str) -> tuple[str, str]:
+    """The actor id and inbox of a handle or URL, here or elsewhere."""
+    urls = fed.instance.urls
+    target = handle_or_url
+    try:
+        if not target.startswith(("http://", "https://")):
+            target = await fed.remote.webfinger(target)
+        local = urls.local_name(target)
+        if local is not None:
+            await store.get(fed.instance.pool, local)
+            return target, urls.inbox(local)
+        remote = await fed.remote.actor(target, refresh=True)
+    except ActorUnavailable as error:
+        raise ActorError(f"cannot follow {handle_or_url}: {error}") from None
+    return remote.uri, remote.inbox
+
+
+async def follow(args: argparse.Namespace, fed: Federation) -> None:
+    instance = fed.instance
+    actor = await store.get(instance.pool, args.as_name)
+    target, inbox = await _target(fed, args.target)
+    made = await follows.follow(instance.pool, instance.urls, actor, target, inbox, instance.clock)
+    print(f"{made.id}\t{made.followee}\t{made.state}")
+
+
+async def unfollow(args: argparse.Namespace, fed: Federation) -> None:
+    instance = fed.instance
+    actor = await store.get(instance.pool, args.as_name)
+    target, _ = await _target(fed, args.target)
+    gone = await follows.unfollow(instance.pool, instance.urls, actor, target, instance.clock)
+    print(f"{gone.id}\t{gone.followee}\tundone")
+
+
+async def note(args: argparse.Namespace, fed: Federation) -> None:
+    instance = fed.instance
+    actor = await store.get(instance.pool, args.as_name)
+    posted = await notes.post(
+        instance.pool, instance.urls, actor, args.text, args.visibility, instance.clock, instance.settings.language
+    )
+    print(posted["id"])
+
+
+async def received(args: argparse.Namespace, fed: Federation) -> None:
+    instance = fed.instance
+    actor = await store.get(instance.pool, args.as_name)
+    rows = await instance.pool.fetch(
+        "SELECT i.activity_id, i.type, i.actor, i.document, i.received_at FROM inbox_items t"
+        " JOIN inbox_activities i ON i.id = t.activity WHERE t.actor_id = $1 ORDER BY i.id DESC LIMIT $2",
+        actor.id,
+        args.limit,
+    )
+    for row in rows:
+        if args.json:
+            print(json.dumps(row["document"], ensure_ascii=False, separators=(",", ":")))
+            continue
+        obj = row["document"].get("object")
+        summary = obj.get("content", "") if isinstance(obj, dict) else obj
+        print(f"{row['received_at']:%Y-%m-%d %H:%M}\t{row['type']}\t{row['actor']}\t{summary}")

@@ -1,0 +1,329 @@
+"""Normalisation of incoming ActivityStreams documents, before any handler sees them.
+
+Servers disagree on shapes that ActivityStreams leaves open: a property may hold one value or an
+array (GoToSocial sends a single ``tag`` object), a reference may be an id, an embedded object or
+a Link, ``type`` may be an array (``["Note", "Figure"]`` is a Note), and text may come as
+``content`` or only as ``contentMap``. Handlers get one shape: a read-only :class:`Node` (or
+:class:`Activity`) whose list properties are always tuples, with accessors for references.
+
+Anything that cannot be read that way raises :class:`MalformedActivity`, whose message the inbox
+returns with a 400. Every activity must carry an absolute http(s) ``id``: Mastodon requires one,
+and the inbox deduplicates deliveries on it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = [
+    "ADDRESS_PROPERTIES",
+    "LIST_PROPERTIES",
+    "PUBLIC",
+    "REFERENCE_PROPERTIES",
+    "Activity",
+    "MalformedActivity",
+    "Node",
+    "as_list",
+    "id_of",
+    "ids_of",
+    "load_activity",
+    "normalise",
+    "normalise_activity",
+    "normalise_object",
+]
+
+AS_NAMESPACE = "https://www.w3.org/ns/activitystreams#"
+PUBLIC = AS_NAMESPACE + "Public"
+
+#: Properties that may hold one value or an array; after normalisation they always hold a list.
+LIST_PROPERTIES = frozenset({"type", "to", "cc", "bto", "bcc", "audience", "tag", "attachment", "@context", "url"})
+#: Addressing properties; their public-collection spellings (``as:Public``, ``Public``) are unified.
+ADDRESS_PROPERTIES = ("to", "cc", "bto", "bcc", "audience")
+#: Properties whose value is an id, an embedded object or a Link.
+REFERENCE_PROPERTIES = frozenset({"actor", "object", "attributedTo", "inReplyTo", "target", "origin"})
+
+_TEXT_PROPERTIES = ("content", "name", "summary", "published", "updated")
+_MAP_PROPERTIES = ("contentMap", "nameMap", "summaryMap")
+_LINK_TYPES = frozenset({"Link", "Mention", "Hashtag"})
+_PUBLIC_SPELLINGS = frozenset({"Public", "as:Public", PUBLIC})
+# Real activities nest a few levels; the limit keeps hostile input from exhausting the stack.
+_MAX_DEPTH = 32
+
+
+class MalformedActivity(ValueError):
+    """The document cannot be read as an activity; the message is meant for the sender (400)."""
+
+
+def as_list(value: object) -> list[Any]:
+    """``value`` as a list: absent or null is empty, a single value is wrapped."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]
+
+
+def id_of(value: object) -> str | None:
+    """The id a reference points to: the string itself, an object's ``id``, a Link's ``href``.
+
+    For an array, the first item that resolves (PeerTube lists the account before the channel
+    in ``attributedTo``).
+    """
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, Mapping):
+        ident, href = value.get("id"), value.get("href")
+        is_link = any(isinstance(kind, str) and kind in _LINK_TYPES for kind in as_list(value.get("type")))
+        if isinstance(href, str) and href and (is_link or not isinstance(ident, str)):
+            return href
+        return ident if isinstance(ident, str) and ident else None
+    if isinstance(value, list | tuple):
+        return next((found for found in map(id_of, value) if found), None)
+    return None
+
+
+def ids_of(value: object) -> tuple[str, ...]:
+    """Every id an array (or single value) of references points to, in order."""
+    return tuple(found for found in map(id_of, as_list(value)) if found)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A read-only view of a normalised object: list properties are tuples, maps are mappings."""
+
+    data: Mapping[str, Any]
+
+    @property
+    def id(self) -> str | None:
+        ident = self.data.get("id")
+        return ident if isinstance(ident, str) else None
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        return tuple(kind for kind in as_list(self.data.get("type")) if isinstance(kind, str))
+
+    def is_a(self, *types: str) -> bool:
+        """Whether any of ``types`` is among the node's types (type arrays match by inclusion)."""
+        return any(kind in self.types for kind in types)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The raw (frozen) value of ``key``; a JSON null counts as absent."""
+        value = self.data.get(key)
+        return default if value is None else value
+
+    def values(self, key: str) -> tuple[Any, ...]:
+        return tuple(as_list(self.data.get(key)))
+
+    def ref(self, key: str) -> str | None:
+        return id_of(self.data.get(key))
+
+    def refs(self, key: str) -> tuple[str, ...]:
+        return ids_of(self.data.get(key))
+
+    def node(self, key: str) -> Node | None:
+        """The object embedded under ``key``, or ``None`` when it is only referred to by id."""
+        return next(iter(self.nodes(key)), None)
+
+    def nodes(self, key: str) -> tuple[Node, ...]:
+        return tuple(Node(item) for item in self.values(key) if isinstance(item, Mapping))
+
+    @property
+    def content(self) -> str | None:
+        """``content``, or else the first ``contentMap`` entry, as Mastodon reads it."""
+        content = self.data.get("content")
+        if isinstance(content, str):
+            return content
+        return next((text for text in self.content_map.values() if isinstance(text, str)), None)
+
+    @property
+    def content_map(self) -> Mapping[str, str]:
+        found = self.data.get("contentMap")
+        return found if isinstance(found, Mapping) else MappingProxyType({})
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """Ids in ``to``, ``cc``, ``bto``, ``bcc`` and ``audience``, each once, in that order."""
+        found = (ident for key in ADDRESS_PROPERTIES for ident in self.refs(key))
+        return tuple(dict.fromkeys(found))
+
+    @property
+    def is_public(self) -> bool:
+        return PUBLIC in self.recipients
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain, mutable copy of the normalised document (for storage or re-serialisation)."""
+        thawed: dict[str, Any] = _thaw(self.data)
+        return thawed
+
+
+@dataclass(frozen=True, slots=True)
+class Activity(Node):
+    """A normalised activity: it has an http(s) ``id``, at least one type and one ``actor``."""
+
+    @property
+    def actor(self) -> str:
+        actor = self.ref("actor")
+        if actor is None:  # normalise_activity guarantees it; only a hand-built Activity lacks it
+            raise MalformedActivity("the activity has no actor")
+        return actor
+
+    @property
+    def object_id(self) -> str | None:
+        return self.ref("object")
+
+    @property
+    def object(self) -> Node | None:
+        return self.node("object")
+
+
+def load_activity(body: bytes | str) -> Activity:
+    """Parse an inbox body and normalise it; bad JSON is a malformed activity too."""
+    try:
+        document = json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as error:
+        raise MalformedActivity(f"the body is not valid JSON: {error}") from None
+    return normalise_activity(document)
+
+
+def normalise_activity(document: object) -> Activity:
+    """Check and normalise an incoming activity."""
+    data = normalise(document)
+    _check_url(data.get("id"), "id", required=True)
+    if not data.get("type"):
+        raise MalformedActivity("the activity has no type")
+    actors = ids_of(data.get("actor"))
+    if not actors:
+        raise MalformedActivity("the activity has no actor")
+    if len(actors) > 1:
+        raise MalformedActivity("an activity with several actors is not supported")
+    _check_url(actors[0], "actor", required=True)
+    _check_node(data, depth=0)
+    return Activity(_freeze(data))
+
+
+def normalise_object(document: object) -> Node:
+    """Check and normalise an object (fetched, or embedded in an activity)."""
+    data = normalise(document)
+    _check_node(data, depth=0)
+    return Node(_freeze(data))
+
+
+def normalise(document: object) -> dict[str, Any]:
+    """A normalised deep copy of ``document``, as plain mutable JSON.
+
+    List properties become lists, ActivityStreams types lose their namespace (``as:Note`` and
+    the full IRI read as ``Note``), and the public collection has one spelling.
+    """
+    if not isinstance(document, dict):
+        raise MalformedActivity("an activity must be a JSON object")
+    return _normalise_object(document, depth=0)
+
+
+def _normalise_object(document: Mapping[str, Any], depth: int) -> dict[str, Any]:
+    if depth > _MAX_DEPTH:
+        raise MalformedActivity("the document is nested too deeply")
+    result: dict[str, Any] = {}
+    for key, raw in document.items():
+        value = _normalise_value(as_list(raw) if key in LIST_PROPERTIES else raw, depth + 1)
+        if key == "type":
+            value = [_short_type(kind) for kind in value]
+        elif key in ADDRESS_PROPERTIES:
+            value = [PUBLIC if isinstance(item, str) and item in _PUBLIC_SPELLINGS else item for item in value]
+        result[key] = value
+    return result
+
+
+def _normalise_value(value: Any, depth: int) -> Any:
+    if isinstance(value, dict):
+        return _normalise_object(value, depth)
+    if isinstance(value, list):
+        if depth > _MAX_DEPTH:
+            raise MalformedActivity("the document is nested too deeply")
+        return [_normalise_value(item, depth + 1) for item in value]
+    return value
+
+
+def _short_type(kind: object) -> str:
+    if not isinstance(kind, str) or not kind:
+        raise MalformedActivity("`type` must be a string or an array of strings")
+    for prefix in (AS_NAMESPACE, "as:"):
+        if kind.startswith(prefix) and len(kind) > len(prefix):
+            return kind[len(prefix) :]
+    return kind
+
+
+def _check_node(data: Mapping[str, Any], depth: int) -> None:
+    """Type checks on an activity or object, and on the objects embedded in its ``object``."""
+    _check_url(data.get("id"), "id", required=False)
+    for key in REFERENCE_PROPERTIES:
+        _check_references(data.get(key), key)
+    for key in ADDRESS_PROPERTIES:
+        _check_references(data.get(key), key)
+    for key in ("tag", "attachment"):
+        if not all(isinstance(item, dict | str) for item in data.get(key, ())):
+            raise MalformedActivity(f"`{key}` must hold objects or links")
+    for key in _TEXT_PROPERTIES:
+        if not isinstance(data.get(key), str | None):
+            raise MalformedActivity(f"`{key}` must be a string")
+    for key in _MAP_PROPERTIES:
+        _check_language_map(data.get(key), key)
+    if depth < _MAX_DEPTH:
+        for embedded in as_list(data.get("object")):
+            if isinstance(embedded, dict):
+                _check_node(embedded, depth + 1)
+
+
+def _check_references(value: object, key: str) -> None:
+    for item in as_list(value):
+        if isinstance(item, str) and item:
+            continue
+        if isinstance(item, dict) and (id_of(item) is not None or key == "object"):
+            continue
+        raise MalformedActivity(f"`{key}` must be an id, an object with an id, or a link")
+
+
+def _check_language_map(value: object, key: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, dict) or not all(isinstance(text, str) for text in value.values()):
+        raise MalformedActivity(f"`{key}` must map language tags to strings")
+
+
+def _check_url(value: object, key: str, *, required: bool) -> None:
+    if value is None and not required:
+        return
+    if value is None:
+        raise MalformedActivity(f"the activity has no `{key}`")
+    if not isinstance(value, str):
+        raise MalformedActivity(f"`{key}` must be a string")
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise MalformedActivity(f"`{key}` is not a valid URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise MalformedActivity(f"`{key}` must be an absolute http(s) URL, not {value[:200]!r}")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return MappingProxyType({key: _freeze(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(item) for item in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _thaw(item) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(item) for item in value]
+    return value

@@ -1,0 +1,145 @@
+"""One weighted pass over numeric claims: domain estimates, figure medians, spreads, residuals.
+
+The batch alternates this pass with new actor weights; the incremental ledger runs it once on the one
+figure a claim touched.  Both therefore compute exactly the same thing for the same weights.
+
+Levels: an actor's claim weight is w_a × factor; a domain's estimate is the weighted median of its
+actors and its weight W = τ_d · min(Σ w_a, C); the figure's value is the weighted median of domain
+estimates.  Residuals are measured against the figure's median *without the actor's own domain*, so a
+domain can never vouch for itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from figures.consensus import Policy
+from figures.median import Bools, Cumulated, Floats, Ints, group_sum
+from figures.rows import Rows
+
+MAD_TO_SIGMA = 1.4826
+
+
+@dataclass
+class Layout:
+    """Numeric rows sorted by (figure, domain, value) and grouped per (figure, domain).
+
+    Values never change between iterations, only weights, so this sort is done once."""
+
+    rows: Ints  # index into Rows of each sorted row
+    z: Floats
+    actor: Ints
+    factor: Floats
+    count: Floats
+    fig: Ints
+    at: Floats
+    group: Ints  # (figure, domain) group of each sorted row
+    gf: Ints  # figure of each group
+    gd: Ints  # domain of each group
+    tau: Floats  # trust of each group's domain
+    log: Bools  # per figure
+    figures: int
+
+    @property
+    def groups(self) -> int:
+        return len(self.gf)
+
+
+def layout(rows: Rows, tau_by_domain: Floats) -> Layout:
+    numeric = np.flatnonzero(rows.label < 0)
+    order = numeric[np.lexsort((rows.z[numeric], rows.dom[numeric], rows.fig[numeric]))]
+    fig, dom = rows.fig[order], rows.dom[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (fig[1:] != fig[:-1]) | (dom[1:] != dom[:-1])
+    group = np.cumsum(new) - 1
+    return Layout(
+        rows=order,
+        z=rows.z[order],
+        actor=rows.actor[order],
+        factor=rows.factor[order],
+        count=rows.count[order],
+        fig=fig,
+        at=rows.at[order],
+        group=group.astype(np.int64),
+        gf=fig[new],
+        gd=dom[new],
+        tau=tau_by_domain[dom[new]],
+        log=rows.log,
+        figures=len(rows.figures),
+    )
+
+
+@dataclass
+class Estimate:
+    """The outcome of one pass.  Per group: ``est``, ``sumw``, ``weight``, ``loo``; per figure:
+    ``zhat``, ``scale``, ``total``; per sorted row: ``effective`` (its share of its domain's W)."""
+
+    est: Floats
+    sumw: Floats
+    weight: Floats
+    loo: Floats
+    zhat: Floats
+    scale: Floats
+    total: Floats
+    effective: Floats
+    spread: Cumulated  # domain estimates sorted per figure, for interval quantiles
+
+
+def claim_weights(lay: Layout, actor_w: Floats) -> Floats:
+    """Summary rows (actor < 0) carry their origin's Σw as a fixed factor."""
+    own = np.where(lay.actor >= 0, actor_w[np.maximum(lay.actor, 0)], 1.0)
+    return np.asarray(own * lay.factor, dtype=np.float64)
+
+
+def estimate(lay: Layout, actor_w: Floats, policy: Policy) -> Estimate:
+    cw = claim_weights(lay, actor_w)
+    groups, figures = lay.groups, lay.figures
+    gids = np.arange(groups, dtype=np.int64)
+    est = Cumulated(lay.z, cw, lay.group, groups).median(gids)
+    sumw = group_sum(lay.group, cw, groups)
+    weight = lay.tau * np.minimum(sumw, policy.domain_cap)
+    total = group_sum(lay.gf, weight, figures)
+    # A figure whose every domain is blocked still gets a value (the plain median) but no weight.
+    w_val = np.where(total[lay.gf] > 0, weight, 1e-12)
+    order = np.lexsort((est, lay.gf))
+    spread = Cumulated(est[order], w_val[order], lay.gf[order], figures)
+    fids = np.arange(figures, dtype=np.int64)
+    zhat = spread.median(fids)
+    pos = np.empty(groups, dtype=np.int64)
+    pos[order] = np.arange(groups)
+    loo = spread.median(lay.gf, pos, w_val)
+    loo = np.where(total[lay.gf] - weight > 0, loo, np.nan)
+    scale = _scale(lay, est, w_val, zhat, policy)
+    share = np.where(sumw[lay.group] > 0, cw / np.where(sumw[lay.group] > 0, sumw[lay.group], 1.0), 0.0)
+    effective = weight[lay.group] * share
+    return Estimate(est, sumw, weight, loo, zhat, scale, total, effective, spread)
+
+
+def _scale(lay: Layout, est: Floats, w_val: Floats, zhat: Floats, policy: Policy) -> Floats:
+    """Weighted MAD of the domain estimates around the consensus, floored.
+
+    Weighted by domain so that a brigade of identical claims cannot shrink the spread and make honest
+    actors look wild."""
+    dev = np.abs(est - zhat[lay.gf])
+    order = np.lexsort((dev, lay.gf))
+    mad = Cumulated(dev[order], w_val[order], lay.gf[order], lay.figures).median(np.arange(lay.figures, dtype=np.int64))
+    floor = np.where(lay.log, policy.s_min, policy.s_min * np.abs(zhat))
+    return np.asarray(np.fmax(np.fmax(MAD_TO_SIGMA * mad, floor), 1e-12), dtype=np.float64)
+
+
+def residuals(lay: Layout, out: Estimate, policy: Policy, settled_at: Floats) -> Floats:
+    """Squared clipped residual per sorted row; NaN where the row does not count for reputation.
+
+    A row does not count when it is a summary or when no other domain weighs on the figure.  The
+    before-settled rule: a claim made after the figure settled earns nothing (copying a known value
+    proves nothing), but one that contradicts the consensus beyond the clip still costs, so a hijacked
+    account pays for pushing a settled figure (measured: without that cost, hijackers keep their
+    weight and win at half the claims)."""
+    loo = out.loo[lay.group]
+    r = np.minimum(np.abs(lay.z - loo) / out.scale[lay.fig], policy.r_clip)
+    counted = (lay.actor >= 0) & np.isfinite(loo)
+    if policy.before_settled:
+        counted &= ~(lay.at > settled_at[lay.fig]) | (r >= policy.r_clip)
+    return np.where(counted, r * r, np.nan)

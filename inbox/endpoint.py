@@ -1,0 +1,138 @@
+"""The inbox endpoint: size → parse → verify → ownership → deduplicate → store → queue → 202.
+
+It does as little as it can in the request, and trusts nothing: the signature must verify with a key owned by the
+activity's actor, and objects a peer creates, updates or deletes must live on that actor's host. Anything a peer
+sends gets a 4xx with a reason or a 202, never a 500. Processing happens in the ``inbox`` job, in the same
+transaction as the store, so an accepted activity is never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from actors import store
+from fedi import queue
+from fedi.instance import Instance
+from fedi.normalise import Activity, MalformedActivity, load_activity
+from fedi.responses import json_response, problem
+from fedi.signatures import KeyCache, KeyUnavailable, SignatureError, SignedRequest, verify_request
+from inbox.remote import RemoteActors, host_of
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+PROCESS = "inbox"
+_AUTHORED = ("Create", "Update", "Delete")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_capped(request: Request, limit: int = MAX_BODY) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def ownership_problem(activity: Activity) -> str | None:
+    """Why the activity's objects cannot be vouched for by its actor, or None."""
+    actor_host = host_of(activity.actor)
+    if activity.is_a(*_AUTHORED):
+        obj = activity.object
+        object_id = activity.object_id
+        if object_id and host_of(object_id) != actor_host:
+            return f"object {object_id} is not on the actor's host {actor_host}"
+        attributed = obj.ref("attributedTo") if obj else None
+        if attributed and not activity.is_a("Delete") and host_of(attributed) != actor_host:
+            return f"object attributed to {attributed}, not to the actor"
+    return None
+
+
+class InboxEndpoint:
+    def __init__(self, instance: Instance, remote: RemoteActors, keys: KeyCache) -> None:
+        self._instance = instance
+        self._remote = remote
+        self._keys = keys
+
+    async def handle(self, request: Request) -> Response:
+        name = request.path_params.get("name")
+        if (name is not None and (found := await store.find(self._instance.pool, name)) is None) or (
+            name is not None and found is not None and found.is_instance
+        ):
+            return problem(404, "no such actor")
+        try:
+            body = await read_capped(request)
+        except BodyTooLarge:
+            return problem(413, f"the body is over {MAX_BODY} bytes")
+        except ClientDisconnect:
+            return problem(400, "the request body was cut short")
+        try:
+            activity = load_activity(body)
+        except MalformedActivity as error:
+            return problem(400, str(error))
+        signed = SignedRequest(request.method, self._public_url(request), dict(request.headers), body)
+        try:
+            verified = await verify_request(signed, self._remote.resolve_key, self._instance.clock(), self._keys)
+        except KeyUnavailable as error:
+            if await self._is_self_delete_of_gone_actor(activity):
+                return json_response({"status": "accepted", "note": "actor gone"}, status=202)
+            return problem(error.status, error.reason)
+        except SignatureError as error:
+            return problem(error.status, error.reason)
+        if verified.owner != activity.actor:
+            return problem(401, f"signed by {verified.owner}, not by the activity's actor {activity.actor}")
+        reason = ownership_problem(activity)
+        if reason:
+            return problem(400, reason)
+        stored = await self._store(activity, verified.owner)
+        return json_response({"status": "accepted" if stored else "duplicate"}, status=202)
+
+    def _public_url(self, request: Request) -> str:
+        """The URL the sender signed: our public base, the raw path and query as they arrived."""
+        raw: bytes = request.scope.get("raw_path") or request.url.path.encode()
+        query: bytes = request.scope.get("query_string", b"")
+        path = raw.decode("latin-1")
+        return self._instance.urls.base + path + (f"?{query.decode('latin-1')}" if query and "?" not in path else "")
+
+    async def _is_self_delete_of_gone_actor(self, activity: Activity) -> bool:
+        """A deleted actor's key answers 410, so its own Delete cannot be verified: accept it and forget them."""
+        if not activity.is_a("Delete") or activity.object_id != activity.actor:
+            return False
+        await self._remote.mark_gone(activity.actor)
+        async with self._instance.pool.acquire() as connection:
+            await connection.execute("DELETE FROM follows WHERE follower = $1 OR followee = $1", activity.actor)
+        logger.info("actor %s deleted (key gone)", activity.actor)
+        return True
+
+    async def _store(self, activity: Activity, signer: str) -> bool:
+        async with self._instance.pool.acquire() as connection, connection.transaction():
+            row_id = await connection.fetchval(
+                "INSERT INTO inbox_activities (activity_id, actor, type, document, signer) VALUES ($1, $2, $3, $4, $5)"
+                " ON CONFLICT (activity_id) DO NOTHING RETURNING id",
+                activity.id,
+                activity.actor,
+                activity.types[0],
+                activity.to_json(),
+                signer,
+            )
+            if row_id is None:
+                return False
+            row_id = int(row_id)
+            await queue.enqueue(connection, PROCESS, {"id": row_id})
+        return True
+
+
+def local_path(url: str) -> str:
+    return urlsplit(url).path

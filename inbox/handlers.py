@@ -1,0 +1,200 @@
+"""Handlers per activity type. Each checks what it needs, changes state idempotently and says what it did.
+
+Follows of local actors are recorded (pending for groups, accepted and answered for members); answers to our own
+follows settle them; notes addressed to us or from those we follow are kept, updated only by a newer ``updated``
+and tombstoned by ``Delete``; likes and boosts of our objects are kept for the consensus.
+"""
+
+from __future__ import annotations
+
+from actors import follows, store
+from actors.outbox import activity as new_activity
+from actors.outbox import publish
+from fedi.normalise import Activity
+from inbox.processor import Context, Handler
+from inbox.remote import ActorUnavailable, host_of
+
+_NOTE_TYPES = ("Note", "Question", "Article", "Page")
+
+
+async def on_follow(activity: Activity, context: Context) -> str:
+    urls, connection = context.instance.urls, context.connection
+    target = activity.object_id
+    name = urls.local_name(target) if target else None
+    followee = await store.find(connection, name) if name else None
+    if followee is None or followee.is_instance:
+        return f"ignored: follow of {target}, not a local actor"
+    inbox, shared = await _inboxes(activity.actor, context)
+    if inbox is None:
+        return f"ignored: follower {activity.actor} cannot be reached"
+    follow = await follows.record_incoming(
+        connection, activity.to_json(), activity.actor, followee, urls, inbox, shared
+    )
+    if follow.state == "accepted":
+        answer = new_activity(
+            urls,
+            urls.actor(followee.name),
+            "Accept",
+            activity.to_json(),
+            to=[activity.actor],
+            published=context.instance.clock(),
+        )
+        await publish(connection, followee, answer, "direct")
+    return follow.state
+
+
+async def _inboxes(actor_uri: str, context: Context) -> tuple[str | None, str | None]:
+    urls = context.instance.urls
+    local = urls.local_name(actor_uri)
+    if local is not None:
+        return urls.inbox(local), urls.shared_inbox()
+    try:
+        remote = await context.remote.actor(actor_uri)
+    except ActorUnavailable:
+        return None, None
+    return remote.inbox, remote.shared_inbox
+
+
+async def on_accept(activity: Activity, context: Context) -> str:
+    return await _answer(activity, context, accepted=True)
+
+
+async def on_reject(activity: Activity, context: Context) -> str:
+    return await _answer(activity, context, accepted=False)
+
+
+async def _answer(activity: Activity, context: Context, *, accepted: bool) -> str:
+    follow_ref = activity.object_id
+    if follow_ref is None:
+        return "ignored: answer without object"
+    matched = await follows.on_answer(context.connection, follow_ref, activity.actor, accepted)
+    if not matched and activity.object is not None:
+        # Some servers answer with a Follow object that carries no id we know: match it by its parties.
+        target = activity.object.ref("object")
+        follower = activity.object.ref("actor")
+        if target == activity.actor and follower:
+            row = await context.connection.fetchval(
+                "SELECT activity_id FROM follows WHERE follower = $1 AND followee = $2 AND state <> 'rejected'",
+                follower,
+                target,
+            )
+            matched = bool(row) and await follows.on_answer(context.connection, row, activity.actor, accepted)
+    if not matched:
+        return "ignored: no follow of ours matches"
+    return "accepted" if accepted else "rejected"
+
+
+async def on_undo(activity: Activity, context: Context) -> str:
+    inner = activity.object
+    inner_id = activity.object_id
+    if inner_id is None:
+        return "ignored: undo without object"
+    if inner is not None and inner.ref("actor") not in (None, activity.actor):
+        return "rejected: undo of someone else's activity"
+    if (inner is None or inner.is_a("Follow")) and await follows.on_undo(context.connection, inner_id, activity.actor):
+        return "unfollowed"
+    result = await context.connection.execute(
+        "DELETE FROM reactions WHERE activity_id = $1 AND actor = $2", inner_id, activity.actor
+    )
+    if not result.endswith(" 0"):
+        return "reaction withdrawn"
+    return "ignored: nothing to undo"
+
+
+async def on_reaction(activity: Activity, context: Context) -> str:
+    target = activity.object_id
+    if target is None or not context.instance.urls.is_local(target):
+        return "ignored: not about one of our objects"
+    known = await context.connection.fetchval("SELECT 1 FROM local_objects WHERE uri = $1", target)
+    if not known:
+        return "ignored: unknown local object"
+    kind = "like" if activity.is_a("Like") else "announce"
+    await context.connection.execute(
+        "INSERT INTO reactions (activity_id, kind, actor, object, document) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (activity_id) DO NOTHING",
+        activity.id,
+        kind,
+        activity.actor,
+        target,
+        activity.to_json(),
+    )
+    return kind
+
+
+async def on_create(activity: Activity, context: Context) -> str:
+    note = activity.object
+    if note is None or not note.is_a(*_NOTE_TYPES) or note.id is None:
+        return "ignored: not an embedded note"
+    if not await _concerns_us(activity, context):
+        return "ignored: addressed to no one here and from no one we follow"
+    await context.connection.execute(
+        "INSERT INTO remote_objects (uri, attributed_to, type, document, in_reply_to, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6::timestamptz) ON CONFLICT (uri) DO NOTHING",
+        note.id,
+        activity.actor,
+        note.types[0],
+        note.to_json(),
+        note.ref("inReplyTo"),
+        note.get("updated"),
+    )
+    return "stored"
+
+
+async def on_update(activity: Activity, context: Context) -> str:
+    note = activity.object
+    if note is None or note.id is None or not note.is_a(*_NOTE_TYPES):
+        return "ignored: not an embedded note"
+    result = await context.connection.execute(
+        "UPDATE remote_objects SET document = $2, updated_at = $3::timestamptz WHERE uri = $1 AND deleted_at IS NULL"
+        " AND attributed_to = $4 AND (updated_at IS NULL OR updated_at < $3::timestamptz)",
+        note.id,
+        note.to_json(),
+        note.get("updated") or note.get("published"),
+        activity.actor,
+    )
+    return "updated" if not result.endswith(" 0") else "ignored: not newer or unknown"
+
+
+async def on_delete(activity: Activity, context: Context) -> str:
+    target = activity.object_id
+    if target is None:
+        return "ignored: delete without object"
+    if target == activity.actor:
+        await context.remote.mark_gone(activity.actor)
+        await follows.remove_actor(context.connection, activity.actor)
+        return "actor deleted"
+    if host_of(target) != host_of(activity.actor):
+        return "rejected: object on another host"
+    result = await context.connection.execute(
+        "UPDATE remote_objects SET deleted_at = now(), document = jsonb_build_object('id', uri, 'type', 'Tombstone')"
+        " WHERE uri = $1 AND attributed_to = $2 AND deleted_at IS NULL",
+        target,
+        activity.actor,
+    )
+    return "tombstoned" if not result.endswith(" 0") else "ignored: unknown object"
+
+
+async def _concerns_us(activity: Activity, context: Context) -> bool:
+    urls = context.instance.urls
+    if any(urls.is_local(uri) for uri in activity.recipients):
+        return True
+    note = activity.object
+    if note is not None and note.ref("inReplyTo") and urls.is_local(note.ref("inReplyTo") or ""):
+        return True
+    followed = await context.connection.fetchval(
+        "SELECT 1 FROM follows WHERE followee = $1 AND state = 'accepted' LIMIT 1", activity.actor
+    )
+    return bool(followed)
+
+
+HANDLERS: dict[str, Handler] = {
+    "Follow": on_follow,
+    "Accept": on_accept,
+    "Reject": on_reject,
+    "Undo": on_undo,
+    "Like": on_reaction,
+    "Announce": on_reaction,
+    "Create": on_create,
+    "Update": on_update,
+    "Delete": on_delete,
+}

@@ -1,0 +1,98 @@
+"""The ``inbox`` job: one stored activity, handed to the handler for its type, its outcome recorded.
+
+Handlers receive the normalised activity and a :class:`Context`; each returns a short outcome (``"pending"``,
+``"ignored: …"``) kept on the row for admins. Handlers must be idempotent: a job may run twice after a crash.
+Who *received* the activity — the local actors it is addressed to, and the local followers of its actor when it
+is public or sent to that actor's followers — is recorded for ``chiffres inbox``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fedi.database import Connection
+from fedi.instance import Instance
+from fedi.normalise import PUBLIC, Activity, MalformedActivity, normalise_activity
+from fedi.types import JSON
+from inbox.remote import RemoteActors
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Context:
+    instance: Instance
+    remote: RemoteActors
+    connection: Connection
+
+
+Handler = Callable[[Activity, Context], Awaitable[str]]
+
+
+class Processor:
+    def __init__(self, instance: Instance, remote: RemoteActors, handlers: dict[str, Handler]) -> None:
+        self._instance = instance
+        self._remote = remote
+        self._handlers = handlers
+
+    async def __call__(self, payload: JSON) -> None:
+        pool = self._instance.pool
+        row = await pool.fetchrow(
+            "SELECT id, document, processed_at FROM inbox_activities WHERE id = $1", int(payload["id"])
+        )
+        if row is None or row["processed_at"] is not None:
+            return
+        try:
+            activity = normalise_activity(row["document"])
+        except MalformedActivity as error:
+            await pool.execute(
+                "UPDATE inbox_activities SET processed_at = now(), outcome = $2 WHERE id = $1",
+                row["id"],
+                f"malformed: {error}",
+            )
+            return
+        handler = next((self._handlers[kind] for kind in activity.types if kind in self._handlers), None)
+        async with pool.acquire() as connection, connection.transaction():
+            context = Context(self._instance, self._remote, connection)
+            outcome = await handler(activity, context) if handler else f"ignored: {activity.types[0]} not handled"
+            if not outcome.startswith(("ignored", "rejected")):
+                await record_recipients(connection, self._instance, activity, row["id"])
+            await connection.execute(
+                "UPDATE inbox_activities SET processed_at = now(), outcome = $2 WHERE id = $1", row["id"], outcome
+            )
+        logger.debug("%s %s: %s", activity.types[0], activity.id, outcome)
+
+
+async def record_recipients(connection: Connection, instance: Instance, activity: Activity, row_id: int) -> None:
+    urls = instance.urls
+    addressed = set(activity.recipients)
+    obj = activity.object
+    if obj is not None:
+        addressed |= set(obj.recipients)
+    if activity.object_id:
+        addressed.add(activity.object_id)
+    names = {name for uri in addressed if (name := urls.local_name(uri))}
+    followers_of_actor = await connection.fetchval("SELECT followers FROM remote_actors WHERE uri = $1", activity.actor)
+    if (
+        PUBLIC in addressed
+        or (followers_of_actor and followers_of_actor in addressed)
+        or _local_followers(urls.local_name(activity.actor), addressed, urls.followers)
+    ):
+        rows = await connection.fetch(
+            "SELECT follower FROM follows WHERE followee = $1 AND state = 'accepted'", activity.actor
+        )
+        names |= {name for row in rows if (name := urls.local_name(row["follower"]))}
+    if not names:
+        return
+    await connection.execute(
+        "INSERT INTO inbox_items (actor_id, activity) SELECT id, $2 FROM actors WHERE name = ANY($1::text[])"
+        " ON CONFLICT DO NOTHING",
+        sorted(names),
+        row_id,
+    )
+
+
+def _local_followers(name: str | None, addressed: set[str], followers: Callable[[str], str]) -> bool:
+    return name is not None and followers(name) in addressed

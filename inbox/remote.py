@@ -1,0 +1,229 @@
+"""Remote actors and their keys, fetched with a signed GET as the instance actor and cached in PostgreSQL.
+
+A key id names a key (``…#main-key``, GoToSocial's ``…/main-key``, bovine's ``…#serverKey``); the document
+behind it is the actor, or a key object whose ``owner`` is the actor. Either way the key counts only if the
+owner's own document lists it, or a peer could claim someone else's key. Keys of local actors are read from our
+own store: an instance talking to itself needs no fetch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from actors import store
+from actors.actor import Actor
+from fedi.database import Pool
+from fedi.fetch import Fetcher, FetchError, Signer
+from fedi.signatures import KeyUnavailable, PublicKeyInfo
+from fedi.types import JSON, Clock
+from fedi.urls import Urls
+
+logger = logging.getLogger(__name__)
+
+SignerSource = Callable[[], Awaitable[Signer]]
+_ACTOR_TYPES = {"Person", "Group", "Application", "Service", "Organization"}
+
+
+class ActorUnavailable(Exception):
+    """A remote actor cannot be fetched or is not an actor; ``gone`` when its server says 404/410."""
+
+    def __init__(self, reason: str, *, gone: bool = False) -> None:
+        super().__init__(reason)
+        self.gone = gone
+
+
+@dataclass(frozen=True)
+class RemoteActor:
+    uri: str
+    inbox: str
+    shared_inbox: str | None
+    followers: str | None
+    preferred_username: str | None
+    document: JSON
+
+    @property
+    def domain(self) -> str:
+        return urlsplit(self.uri).netloc.lower()
+
+    @property
+    def handle(self) -> str:
+        return f"{self.preferred_username or '?'}@{self.domain}"
+
+
+def host_of(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
+def _types(document: JSON) -> set[str]:
+    kind = document.get("type")
+    return set(kind) if isinstance(kind, list) else {str(kind)}
+
+
+def _keys_listed(document: JSON) -> dict[str, str]:
+    """Key id → material for every key an actor document lists (publicKey and FEP-521a assertionMethod)."""
+    found: dict[str, str] = {}
+    for key in _as_list(document.get("publicKey")):
+        if isinstance(key, dict) and isinstance(key.get("id"), str) and isinstance(key.get("publicKeyPem"), str):
+            found[key["id"]] = key["publicKeyPem"]
+    for method in _as_list(document.get("assertionMethod")):
+        if (
+            isinstance(method, dict)
+            and isinstance(method.get("id"), str)
+            and isinstance(method.get("publicKeyMultibase"), str)
+        ):
+            found[method["id"]] = method["publicKeyMultibase"]
+    return found
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def parse_actor(document: JSON) -> RemoteActor:
+    if not _types(document) & _ACTOR_TYPES:
+        raise ActorUnavailable(f"{document.get('id')!r} is not an actor")
+    uri, inbox = document.get("id"), document.get("inbox")
+    if not isinstance(uri, str) or not isinstance(inbox, str):
+        raise ActorUnavailable("actor document without id or inbox")
+    endpoints = document.get("endpoints")
+    shared = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else None
+    followers = document.get("followers")
+    name = document.get("preferredUsername")
+    return RemoteActor(
+        uri=uri,
+        inbox=inbox,
+        shared_inbox=shared if isinstance(shared, str) else None,
+        followers=followers if isinstance(followers, str) else None,
+        preferred_username=name if isinstance(name, str) else None,
+        document=document,
+    )
+
+
+class RemoteActors:
+    """The cache of remote actors and keys; one per process, around the instance's fetcher."""
+
+    def __init__(self, pool: Pool, fetcher: Fetcher, urls: Urls, signer: SignerSource, clock: Clock) -> None:
+        self._pool = pool
+        self._fetcher = fetcher
+        self._urls = urls
+        self._signer = signer
+        self._clock = clock
+
+    async def actor(self, uri: str, *, refresh: bool = False) -> RemoteActor:
+        if not refresh:
+            row = await self._pool.fetchrow(
+                "SELECT document FROM remote_actors WHERE uri = $1 AND gone_at IS NULL", uri
+            )
+            if row is not None:
+                return parse_actor(row["document"])
+        try:
+            document = await self._fetcher.get_json(uri, await self._signer())
+        except FetchError as error:
+            if error.gone:
+                await self.mark_gone(uri)
+            raise ActorUnavailable(str(error), gone=error.gone) from None
+        actor = parse_actor(document)
+        if actor.uri != uri.split("#", 1)[0]:
+            raise ActorUnavailable(f"{uri} serves the actor {actor.uri}")
+        await self.remember(actor)
+        return actor
+
+    async def remember(self, actor: RemoteActor) -> None:
+        await self._pool.execute(
+            "INSERT INTO remote_actors (uri, domain, inbox, shared_inbox, followers, preferred_username, document,"
+            " fetched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (uri) DO UPDATE SET"
+            " inbox = excluded.inbox, shared_inbox = excluded.shared_inbox, followers = excluded.followers,"
+            " preferred_username = excluded.preferred_username, document = excluded.document,"
+            " fetched_at = excluded.fetched_at, gone_at = NULL",
+            actor.uri,
+            actor.domain,
+            actor.inbox,
+            actor.shared_inbox,
+            actor.followers,
+            actor.preferred_username,
+            actor.document,
+            self._clock(),
+        )
+        for key_id, material in _keys_listed(actor.document).items():
+            await self._pool.execute(
+                "INSERT INTO remote_keys (key_id, owner, material, fetched_at) VALUES ($1, $2, $3, $4)"
+                " ON CONFLICT (key_id) DO UPDATE SET owner = excluded.owner, material = excluded.material,"
+                " fetched_at = excluded.fetched_at",
+                key_id,
+                actor.uri,
+                material,
+                self._clock(),
+            )
+
+    async def mark_gone(self, uri: str) -> None:
+        await self._pool.execute("UPDATE remote_actors SET gone_at = $2 WHERE uri = $1", uri, self._clock())
+        await self._pool.execute("DELETE FROM remote_keys WHERE owner = $1", uri)
+
+    async def resolve_key(self, key_id: str, refresh: bool) -> PublicKeyInfo:
+        """The resolver handed to signature verification."""
+        if self._urls.is_local(key_id):
+            return await self._local_key(key_id)
+        if not refresh:
+            row = await self._pool.fetchrow("SELECT owner, material FROM remote_keys WHERE key_id = $1", key_id)
+            if row is not None:
+                return PublicKeyInfo(owner=row["owner"], material=row["material"])
+        return await self._fetch_key(key_id)
+
+    async def _fetch_key(self, key_id: str) -> PublicKeyInfo:
+        url = key_id.split("#", 1)[0]
+        try:
+            document = await self._fetcher.get_json(url, await self._signer())
+        except FetchError as error:
+            if error.gone:
+                raise KeyUnavailable(f"key {key_id} is gone ({error})") from None
+            raise KeyUnavailable(f"key {key_id} cannot be fetched: {error}", temporary=error.status is None) from None
+        owner_uri = document.get("owner") if not _types(document) & _ACTOR_TYPES else document.get("id")
+        if not isinstance(owner_uri, str) or host_of(owner_uri) != host_of(key_id):
+            raise KeyUnavailable(f"key {key_id} has no owner on its own host")
+        try:
+            owner = parse_actor(document) if owner_uri == document.get("id") else await self.actor(owner_uri)
+        except ActorUnavailable as error:
+            raise KeyUnavailable(f"the owner of key {key_id} cannot be fetched: {error}") from None
+        await self.remember(owner)
+        material = _keys_listed(owner.document).get(key_id)
+        if material is None:
+            raise KeyUnavailable(f"actor {owner.uri} does not list key {key_id}")
+        return PublicKeyInfo(owner=owner.uri, material=material)
+
+    async def _local_key(self, key_id: str) -> PublicKeyInfo:
+        actor_uri = key_id.split("#", 1)[0]
+        local: Actor | None
+        if actor_uri == self._urls.instance_actor():
+            local = await store.get_instance(self._pool)
+        else:
+            name = self._urls.local_name(actor_uri)
+            local = await store.find(self._pool, name) if name else None
+        if local is None:
+            raise KeyUnavailable(f"no local actor owns key {key_id}")
+        if key_id.endswith("#ed25519-key"):
+            return PublicKeyInfo(owner=actor_uri, material=local.ed25519_public_multibase)
+        return PublicKeyInfo(owner=actor_uri, material=local.rsa_public_pem)
+
+    async def webfinger(self, handle: str) -> str:
+        """The actor id behind ``user@host`` (with or without a leading @ or ``acct:``)."""
+        user, _, host = handle.removeprefix("acct:").lstrip("@").rpartition("@")
+        if not user or not host:
+            raise ActorUnavailable(f"not a handle: {handle!r} (want user@host)")
+        scheme = "http" if self._urls.base.startswith("http://") else "https"
+        url = f"{scheme}://{host}/.well-known/webfinger?resource=acct:{user}@{host}"
+        try:
+            document = await self._fetcher.get_json(
+                url, await self._signer(), accept="application/jrd+json, application/json", check_id=False
+            )
+        except FetchError as error:
+            raise ActorUnavailable(f"WebFinger for {handle} failed: {error}", gone=error.gone) from None
+        for link in _as_list(document.get("links")):
+            if isinstance(link, dict) and link.get("rel") == "self" and isinstance(link.get("href"), str):
+                media = str(link.get("type", ""))
+                if "activity+json" in media or "ld+json" in media:
+                    return str(link["href"])
+        raise ActorUnavailable(f"WebFinger for {handle} names no ActivityPub actor")

@@ -1,0 +1,105 @@
+"""Three instances as separate ``chiffres serve`` processes, talking over real HTTP with real signatures."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.cluster import Cluster
+from tests.support.process import InstanceProcess
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+AP = {"Accept": "application/activity+json"}
+
+
+@pytest.fixture(scope="module")
+def trio(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, InstanceProcess]]:
+    names = [asyncio.run(cluster.create_database()) for _ in range(3)]
+    instances = {
+        label: InstanceProcess(tmp_path_factory.mktemp(label), database_url=cluster.url(name)).start()
+        for label, name in zip("abc", names, strict=True)
+    }
+    try:
+        for running in instances.values():
+            running.wait_ready()
+        instances["a"].cli("actor", "create", "alice")
+        instances["b"].cli("actor", "create", "loyers", "--group", "--display-name", "Loyers")
+        instances["c"].cli("actor", "create", "carol")
+        yield instances
+    finally:
+        for running in instances.values():
+            running.stop()
+        for name in names:
+            asyncio.run(cluster.drop_database(name))
+
+
+def follows(instance: InstanceProcess, *args: str) -> list[list[str]]:
+    output = instance.cli("follows", "list", *args).stdout
+    return [line.split("\t") for line in output.splitlines() if line]
+
+
+def received(instance: InstanceProcess, name: str) -> list[dict[str, object]]:
+    output = instance.cli("inbox", "--as", name, "--json", "--limit", "100").stdout
+    return [json.loads(line) for line in output.splitlines() if line]
+
+
+def received_object_ids(instance: InstanceProcess, name: str) -> set[str]:
+    ids = set()
+    for activity in received(instance, name):
+        obj = activity.get("object")
+        if isinstance(obj, dict) and isinstance(obj.get("id"), str):
+            ids.add(obj["id"])
+    return ids
+
+
+def followers_total(instance: InstanceProcess, name: str) -> int:
+    return int(httpx.get(f"{instance.base}/actors/{name}/followers", headers=AP).json()["totalItems"])
+
+
+def test_follow_approve_post_undo_and_revoke(trio: dict[str, InstanceProcess]) -> None:
+    a, b, c = trio["a"], trio["b"], trio["c"]
+    group_handle = f"loyers@{b.domain}"
+    alice = f"{a.base}/actors/alice"
+    carol = f"{c.base}/actors/carol"
+
+    a.cli("follow", "--as", "alice", group_handle)
+    pending = eventually(lambda: [f for f in follows(b, "--pending") if f[1] == alice], what="pending follow on B")
+    assert pending[0][2] == "pending"
+    assert [f[2] for f in follows(a, "--as", "alice")] == ["pending"]
+    assert followers_total(b, "loyers") == 0
+
+    b.cli("follows", "approve", pending[0][0], "--as", "loyers")
+    eventually(lambda: [f for f in follows(a, "--as", "alice") if f[2] == "accepted"], what="alice's follow accepted")
+    assert followers_total(b, "loyers") == 1
+
+    note_id = b.cli("note", "--as", "loyers", "Loyer médian T2 : 812 €/mois").stdout.strip()
+    eventually(lambda: note_id in received_object_ids(a, "alice"), what="the note reaching alice")
+
+    unsigned = httpx.get(note_id, headers=AP)
+    assert unsigned.status_code == 404, "a followers-only note must not be served unsigned"
+
+    c.cli("follow", "--as", "carol", group_handle)
+    carol_follow = eventually(lambda: [f for f in follows(b, "--pending") if f[1] == carol], what="carol pending")
+    b.cli("follows", "approve", carol_follow[0][0])
+    eventually(lambda: [f for f in follows(c, "--as", "carol") if f[2] == "accepted"], what="carol accepted")
+    b.cli("follows", "reject", carol_follow[0][0])
+    eventually(lambda: [f for f in follows(c, "--as", "carol") if f[2] == "rejected"], what="carol revoked")
+    assert followers_total(b, "loyers") == 1
+
+    second = b.cli("note", "--as", "loyers", "Loyer médian T3 : 1 030 €/mois").stdout.strip()
+    eventually(lambda: second in received_object_ids(a, "alice"), what="the second note reaching alice")
+    assert second not in received_object_ids(c, "carol")
+    assert note_id not in received_object_ids(c, "carol")
+
+    a.cli("unfollow", "--as", "alice", group_handle)
+    eventually(lambda: followers_total(b, "loyers") == 0, what="alice's Undo reaching B")
+    third = b.cli("note", "--as", "loyers", "Loyer médian T4").stdout.strip()
+    public = b.cli("note", "--as", "loyers", "--visibility", "public", "Note publique").stdout.strip()
+    assert httpx.get(public, headers=AP).status_code == 200
+    eventually(lambda: b.cli("follows", "list").returncode == 0)
+    assert third not in received_object_ids(a, "alice")

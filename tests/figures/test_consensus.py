@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from figures.consensus import Claim, Consensus, ConsensusError, Kind, Policy, Status, Summary, endorsement
+from figures.ledger import Ledger
+from figures.recompute import recompute
+from figures.rows import rows_of
+
+T0 = datetime(2025, 3, 1, tzinfo=UTC)
+PEERS = {f"p{i}.example": 1.0 for i in range(12)}
+POLICY = Policy(own_domain="own.example", trust=PEERS)
+
+
+def claim(actor: str, domain: str, value: float, at: int = 0, kind: Kind = Kind.CORRECT, figure: str = "rent") -> Claim:
+    return Claim(figure, actor, domain, value, kind, T0 + timedelta(seconds=at))
+
+
+def honest(values: Sequence[float], published: float | None = None) -> list[Claim]:
+    """One actor per peer domain; the first publishes ``published`` when given."""
+    claims = [claim(f"m{i}", f"p{i}.example", v, at=i + 1) for i, v in enumerate(values)]
+    if published is not None:
+        claims.insert(0, claim("author", "own.example", published, kind=Kind.PUBLISH))
+    return claims
+
+
+def batch(claims: list[Claim], policy: Policy = POLICY, previous: dict[str, Consensus] | None = None) -> Consensus:
+    return recompute(rows_of(claims), policy, T0 + timedelta(hours=1), previous).numbers["rent"]
+
+
+def test_single_claim_is_insufficient() -> None:
+    result = batch([claim("author", "own.example", 845.0, kind=Kind.PUBLISH)])
+    assert result.status is Status.INSUFFICIENT
+    assert result.value == pytest.approx(845.0)
+
+
+def test_honest_agreement_is_confirmed() -> None:
+    result = batch(honest([846, 844, 845.5, 843], published=845))
+    assert result.status is Status.CONFIRMED
+    assert result.value == pytest.approx(845, rel=0.005)
+    assert result.low <= result.value <= result.high
+    assert result.domains == 5
+    assert result.agreement == pytest.approx(1.0)
+
+
+def test_majority_correction_from_two_domains_is_corrected() -> None:
+    result = batch(honest([900, 902, 899, 845], published=845))
+    assert result.status is Status.CORRECTED
+    assert result.value == pytest.approx(900, rel=0.01)
+
+
+def test_hysteresis_needs_a_previous_status() -> None:
+    equal = Policy(own_domain="own.example", trust=PEERS, alpha=1e6, beta=1e6, margin=0.0)
+    claims = honest([845] * 6 + [700, 720, 740, 760, 780], published=845)[1:]
+    settled = Consensus("rent", 845.0, 840.0, 850.0, Status.CONFIRMED, 0.9, 8, 8, 8, T0, T0)
+    assert batch(claims, equal, previous={"rent": settled}).status is Status.CONTESTED
+
+
+def test_one_domain_brigade_cannot_move_the_value() -> None:
+    brigade = [claim(f"sock{i}", "brigade.example", 1300.0, at=100 + i) for i in range(40)]
+    result = batch(honest([846, 844, 845.5, 843], published=845) + brigade)
+    assert result.value == pytest.approx(845, rel=0.01)
+    assert result.status is not Status.CORRECTED
+
+
+def test_blocked_domain_is_ignored() -> None:
+    blocked = Policy(own_domain="own.example", trust={**PEERS, "bad.example": 0.0})
+    bad = [claim(f"b{i}", "bad.example", 2000.0, at=50 + i) for i in range(3)]
+    with_bad = batch(honest([846, 844, 845.5], published=845) + bad, blocked)
+    without = batch(honest([846, 844, 845.5], published=845), blocked)
+    assert with_bad.value == pytest.approx(without.value)
+    assert with_bad.domains == without.domains == 4
+    assert with_bad.n_eff == pytest.approx(without.n_eff)
+
+
+def test_latest_claim_per_actor_replaces_earlier() -> None:
+    base = honest([846, 844, 845.5], published=845)
+    changed = [claim("m9", "p9.example", 500.0, at=10), claim("m9", "p9.example", 845.0, at=20)]
+    result = batch(base + changed)
+    assert result.contributors == 5
+    assert result.agreement == pytest.approx(1.0)
+    late_first = batch(base + changed[::-1])  # input order does not matter, made_at does
+    assert late_first.contributors == 5
+    assert late_first.agreement == pytest.approx(1.0)
+
+
+def test_hysteresis_holds_a_settled_status_inside_the_margin() -> None:
+    # 11 equal peers, 6 agree with the published value: agreement 6/11 ≈ 0.55, between the stay
+    # threshold (0.5) and the entry threshold (0.6).
+    # A strong prior keeps every weight at 1, so agreement is exactly the head count.
+    equal = Policy(own_domain="own.example", trust=PEERS, alpha=1e6, beta=1e6)
+    claims = honest([845] * 6 + [700, 720, 740, 760, 780], published=845)[1:]
+    fresh = batch(claims, equal)
+    assert fresh.status is Status.CONTESTED
+    assert fresh.agreement == pytest.approx(6 / 11)
+    settled = Consensus("rent", 845.0, 840.0, 850.0, Status.CONFIRMED, 0.9, 8, 8, 8, T0, T0)
+    held = batch(claims, equal, previous={"rent": settled})
+    assert held.status is Status.CONFIRMED
+
+
+def test_a_near_tie_does_not_flip_a_settled_value() -> None:
+    ledger = Ledger(POLICY)
+    for c in honest([845, 846, 844, 845, 845.5], published=845):
+        ledger.add(c, T0)
+    assert ledger.consensus("rent") is not None
+    statuses = []
+    for i in range(5):  # challengers arrive one by one until they are as many as the holders
+        statuses.append(ledger.add(claim(f"c{i}", f"p{5 + i}.example", 1000.0, at=100 + i), T0).value)
+    assert all(v == pytest.approx(845, rel=0.01) for v in statuses)
+
+
+def _random_claims(seed: int, figures: int = 40) -> list[Claim]:
+    rng = random.Random(seed)
+    claims = []
+    for f in range(figures):
+        truth = math.exp(rng.uniform(0, 10))
+        for k, a in enumerate(rng.sample(range(60), 7)):
+            noise = math.exp(rng.gauss(0, 0.01 * (1 + a % 4)))
+            kind = Kind.PUBLISH if k == 0 else Kind.CORRECT
+            claims.append(
+                Claim(f"f{f}", f"a{a}", f"p{a % 10}.example", truth * noise, kind, T0 + timedelta(seconds=f * 10 + k))
+            )
+    return claims
+
+
+def test_incremental_equals_batch_within_tolerance() -> None:
+    claims = _random_claims(3)
+    ledger = Ledger(POLICY)
+    for c in claims:
+        ledger.add(c, c.made_at)
+    full = recompute(rows_of(claims), POLICY, T0).numbers
+    gaps = []
+    for name, consensus in full.items():
+        incremental = ledger.consensus(name)
+        assert incremental is not None
+        # Both are weighted medians of the same few claims; with slightly different weights they may
+        # pick neighbouring claims, never anything outside the batch's interval.
+        assert consensus.low <= incremental.value <= consensus.high
+        assert incremental.status is consensus.status
+        gaps.append(abs(math.log(incremental.value / consensus.value)))
+    assert sum(gaps) / len(gaps) < 0.005
+
+
+def test_reputation_follows_accuracy() -> None:
+    claims = _random_claims(4)
+    ledger = Ledger(POLICY)
+    for c in claims:
+        ledger.add(c, c.made_at)
+    for f in range(40):  # a sloppy actor, always 30 % off
+        truth = next(c.value for c in claims if c.figure == f"f{f}")
+        ledger.add(Claim(f"f{f}", "sloppy", "p1.example", truth * 1.3, Kind.CORRECT, T0), T0)
+    assert ledger.weight("sloppy") < min(ledger.weight(f"a{a}") for a in range(0, 60, 4)) / 2
+
+
+def _summary(value: float, at: int, count: int = 5) -> Summary:
+    return Summary("rent", "peer.example", value, value * 0.98, value * 1.02, 1.0, count, 3, T0 + timedelta(seconds=at))
+
+
+def test_mode_b_summary_replaces_the_previous_one() -> None:
+    policy = Policy(own_domain="own.example", trust={**PEERS, "peer.example": 1.0})
+    twice, once = Ledger(policy), Ledger(policy)
+    for ledger in (twice, once):
+        for c in honest([845, 846, 844], published=845):
+            ledger.add(c, T0)
+    twice.add_summary(_summary(1200.0, 10), T0)
+    a = twice.add_summary(_summary(850.0, 20), T0)
+    b = once.add_summary(_summary(850.0, 20), T0)
+    assert (a.value, a.n_eff, a.contributors, a.domains) == pytest.approx((b.value, b.n_eff, b.contributors, b.domains))
+    stale = twice.add_summary(_summary(1200.0, 5), T0)  # an older summary arriving late is ignored
+    assert stale.value == pytest.approx(a.value)
+
+
+def test_own_summary_covers_own_actors_only() -> None:
+    ledger = Ledger(Policy(own_domain="own.example", trust={"peer.example": 1.0}))
+    ledger.add(claim("author", "own.example", 845.0, kind=Kind.PUBLISH), T0)
+    ledger.add(claim("member", "own.example", 847.0, at=1), T0)
+    ledger.add_summary(_summary(2000.0, 2, count=50), T0)
+    mine = ledger.summary("rent", 3, T0)
+    assert mine is not None
+    assert mine.count == 2
+    assert mine.origin == "own.example"
+    assert 845.0 - 1e-9 <= mine.value <= 847.0 + 1e-9
+
+
+def test_boost_is_a_weaker_endorsement() -> None:
+    boost = endorsement("rent", "fan", "p1.example", 845.0, T0, POLICY, version=2, boost=True)
+    like = endorsement("rent", "fan", "p1.example", 845.0, T0, POLICY, version=2)
+    assert boost.factor == POLICY.announce_factor < like.factor == 1.0
+    assert boost.kind is Kind.ENDORSE
+
+
+def test_invalid_inputs_raise_consensus_error() -> None:
+    with pytest.raises(ConsensusError):
+        claim("a", "d", math.nan)
+    with pytest.raises(ConsensusError):
+        Policy(confirm=0.5, margin=0.6)
+    with pytest.raises(ConsensusError):
+        Policy(trust={"x": 2.0})

@@ -1,0 +1,21 @@
+"""Polling for effects that arrive through queues and other processes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T], *, timeout: float = 30, interval: float = 0.25, what: str = "") -> T:
+    """Call ``probe`` until it returns something truthy; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last: T = probe()
+    while not last:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or probe}; last: {last!r}")
+        time.sleep(interval)
+        last = probe()
+    return last
