@@ -96,7 +96,7 @@ class InboxEndpoint:
         reason = ownership_problem(activity)
         if reason:
             return problem(400, reason)
-        stored = await self._store(activity, verified.owner)
+        stored = await self._store(activity, verified.owner, name)
         return json_response({"status": "accepted" if stored else "duplicate"}, status=202)
 
     def _public_url(self, request: Request) -> str:
@@ -116,7 +116,7 @@ class InboxEndpoint:
         logger.info("actor %s deleted (key gone)", activity.actor)
         return True
 
-    async def _store(self, activity: Activity, signer: str) -> bool:
+    async def _store(self, activity: Activity, signer: str, inbox_of: str | None) -> bool:
         async with self._instance.pool.acquire() as connection, connection.transaction():
             row_id = await connection.fetchval(
                 "INSERT INTO inbox_activities (activity_id, actor, type, document, signer) VALUES ($1, $2, $3, $4, $5)"
@@ -130,7 +130,7 @@ class InboxEndpoint:
             if row_id is None:
                 return False
             row_id = int(row_id)
-            await queue.enqueue(connection, PROCESS, {"id": row_id})
+            await queue.enqueue(connection, PROCESS, {"id": row_id, "inbox": inbox_of})
         return True
 
 

@@ -58,14 +58,21 @@ class Processor:
             context = Context(self._instance, self._remote, connection)
             outcome = await handler(activity, context) if handler else f"ignored: {activity.types[0]} not handled"
             if not outcome.startswith(("ignored", "rejected")):
-                await record_recipients(connection, self._instance, activity, row["id"])
+                inbox = payload.get("inbox")
+                await record_recipients(
+                    connection, self._instance, activity, row["id"], inbox if isinstance(inbox, str) else None
+                )
             await connection.execute(
                 "UPDATE inbox_activities SET processed_at = now(), outcome = $2 WHERE id = $1", row["id"], outcome
             )
         logger.debug("%s %s: %s", activity.types[0], activity.id, outcome)
 
 
-async def record_recipients(connection: Connection, instance: Instance, activity: Activity, row_id: int) -> None:
+async def record_recipients(
+    connection: Connection, instance: Instance, activity: Activity, row_id: int, inbox_of: str | None = None
+) -> None:
+    """Servers that deliver only to personal inboxes (bovine) and address a followers collection we cannot map
+    still reach the owner of that inbox when it follows the sender."""
     urls = instance.urls
     addressed = set(activity.recipients)
     obj = activity.object
@@ -84,6 +91,14 @@ async def record_recipients(connection: Connection, instance: Instance, activity
             "SELECT follower FROM follows WHERE followee = $1 AND state = 'accepted'", activity.actor
         )
         names |= {name for row in rows if (name := urls.local_name(row["follower"]))}
+    if inbox_of is not None and inbox_of not in names:
+        follows_sender = await connection.fetchval(
+            "SELECT 1 FROM follows WHERE follower = $1 AND followee = $2 AND state = 'accepted'",
+            urls.actor(inbox_of),
+            activity.actor,
+        )
+        if follows_sender:
+            names.add(inbox_of)
     if not names:
         return
     await connection.execute(
