@@ -84,7 +84,7 @@ class Worker:
         handlers: Mapping[str, Handler],
         *,
         concurrency: int = 50,
-        heartbeat_timeout: timedelta = timedelta(seconds=30),
+        heartbeat_timeout: timedelta = timedelta(seconds=15),
     ) -> None:
         self._url = url
         self._handlers = dict(handlers)
