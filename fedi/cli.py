@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from actors import store
 from actors.actor import VISIBILITIES, ActorError
@@ -21,6 +22,8 @@ from fedi.app import Federation, build_app, federation, job_handlers
 from fedi.config import ConfigError, Settings
 from fedi.database import DatabaseUnavailable
 from fedi.migrator import MigrationError
+from figures import offline
+from figures.consensus import ConsensusError as OfflineInputError
 
 Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
@@ -58,7 +61,57 @@ def _parser() -> argparse.ArgumentParser:
     create.set_defaults(run=_actor_create)
     actor.add_parser("list", help="list local actors").set_defaults(run=_actor_list)
     _federation_commands(commands)
+    _consensus_commands(commands)
     return parser
+
+
+def _consensus_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    consensus = commands.add_parser("consensus", help="offline truth discovery over claim files").add_subparsers(
+        dest="consensus", required=True
+    )
+    estimate = consensus.add_parser("estimate", help="TSV claims (object, value, source[, domain]) → estimates")
+    estimate.add_argument("--claims", type=Path, required=True)
+    estimate.add_argument("--trust", type=Path, help="TSV lines: domain, trust")
+    estimate.add_argument("--encoding", default="utf-8")
+    estimate.set_defaults(run=_consensus_estimate)
+    evaluate = consensus.add_parser("evaluate", help="compare estimates with a truth file; prints JSON")
+    evaluate.add_argument("--claims", type=Path, required=True)
+    evaluate.add_argument("--truth", type=Path, required=True)
+    evaluate.add_argument("--tolerance", type=float, default=0.01)
+    evaluate.add_argument("--encoding", default="utf-8")
+    evaluate.set_defaults(run=_consensus_evaluate)
+
+
+def _open(path: Path, encoding: str) -> TextIO:
+    try:
+        return path.open(encoding=encoding, newline="")
+    except LookupError:
+        raise OfflineInputError(f"unknown encoding {encoding!r}") from None
+    except OSError as error:
+        raise OfflineInputError(f"cannot read {path}: {error.strerror}") from None
+
+
+async def _consensus_estimate(args: argparse.Namespace, settings: Settings) -> int:
+    with _open(args.claims, args.encoding) as claims:
+        trust = _open(args.trust, args.encoding) if args.trust else None
+        try:
+            offline.estimate(claims, trust, sys.stdout)
+        except UnicodeDecodeError as error:
+            raise OfflineInputError(f"{args.claims}: not {args.encoding}: {error.reason}") from None
+        finally:
+            if trust is not None:
+                trust.close()
+    return 0
+
+
+async def _consensus_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    with _open(args.claims, args.encoding) as claims, _open(args.truth, args.encoding) as truth:
+        try:
+            report = offline.evaluate(claims, truth, args.tolerance)
+        except UnicodeDecodeError as error:
+            raise OfflineInputError(f"not {args.encoding}: {error.reason}") from None
+    print(offline.dumps(report))
+    return 0
 
 
 def _federation_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -196,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = config.from_environment(args.config)
         code: int = asyncio.run(args.run(args, settings))
-    except (ConfigError, ActorError, DatabaseUnavailable, MigrationError) as error:
+    except (ConfigError, ActorError, DatabaseUnavailable, MigrationError, OfflineInputError) as error:
         print(f"chiffres: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
