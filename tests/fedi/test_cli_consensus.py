@@ -25,7 +25,8 @@ def test_bad_input_is_one_line_and_non_zero(tmp_path: Path, capsys: pytest.Captu
     claims.write_text("only-one-field\n")
     assert main(["consensus", "estimate", "--claims", str(claims)]) == 1
     error = capsys.readouterr().err
-    assert error.startswith("chiffres: ") and "line 1" in error
+    assert error.startswith("chiffres: ")
+    assert "line 1" in error
     assert main(["consensus", "estimate", "--claims", str(tmp_path / "missing.tsv")]) == 1
     assert main(["consensus", "estimate", "--claims", str(claims), "--encoding", "no-such-codec"]) == 1
 
