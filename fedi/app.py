@@ -30,7 +30,7 @@ from fedi.negotiation import wants_activity_json
 from fedi.queue import Handler
 from fedi.responses import problem
 from fedi.signatures import KeyCache, SignatureError, SignedRequest, verify_request
-from inbox.endpoint import PROCESS, InboxEndpoint
+from inbox.endpoint import PROCESS, InboxEndpoint, signed_url
 from inbox.handlers import HANDLERS
 from inbox.processor import Processor
 from inbox.remote import RemoteActors
@@ -109,9 +109,7 @@ def build_app(fed: Federation) -> Starlette:
         """The actor that signed a GET, or None for an unsigned or unverifiable one."""
         if "signature" not in request.headers and "signature-input" not in request.headers:
             return None
-        path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
-        query = request.scope.get("query_string", b"").decode("latin-1")
-        url = instance.urls.base + path + (f"?{query}" if query else "")
+        url = signed_url(request, instance.urls.base)
         try:
             verified = await verify_request(
                 SignedRequest("GET", url, dict(request.headers)), fed.remote.resolve_key, instance.clock(), fed.keys

@@ -9,7 +9,6 @@ transaction as the store, so an accepted activity is never lost.
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -100,11 +99,7 @@ class InboxEndpoint:
         return json_response({"status": "accepted" if stored else "duplicate"}, status=202)
 
     def _public_url(self, request: Request) -> str:
-        """The URL the sender signed: our public base, the raw path and query as they arrived."""
-        raw: bytes = request.scope.get("raw_path") or request.url.path.encode()
-        query: bytes = request.scope.get("query_string", b"")
-        path = raw.decode("latin-1")
-        return self._instance.urls.base + path + (f"?{query.decode('latin-1')}" if query and "?" not in path else "")
+        return signed_url(request, self._instance.urls.base)
 
     async def _is_self_delete_of_gone_actor(self, activity: Activity) -> bool:
         """A deleted actor's key answers 410, so its own Delete cannot be verified: accept it and forget them."""
@@ -134,5 +129,10 @@ class InboxEndpoint:
         return True
 
 
-def local_path(url: str) -> str:
-    return urlsplit(url).path
+def signed_url(request: Request, base: str) -> str:
+    """The URL a sender signed: our public base (not the Host a proxy may have rewritten), then the raw path and
+    query as they arrived, undecoded."""
+    raw: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    query: bytes = request.scope.get("query_string", b"")
+    path = raw.decode("latin-1")
+    return base + path + (f"?{query.decode('latin-1')}" if query and "?" not in path else "")
