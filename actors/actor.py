@@ -41,6 +41,10 @@ def check_name(name: str) -> str:
     return normalised
 
 
+def is_valid_name(name: str) -> bool:
+    return bool(_NAME.match(name.lower()))
+
+
 @dataclass(frozen=True)
 class Actor:
     id: int

@@ -19,6 +19,7 @@ from actors.actor import (
     UnknownActor,
     Visibility,
     check_name,
+    is_valid_name,
 )
 from fedi import keys
 from fedi.database import Connection, Pool, borrow
@@ -86,6 +87,9 @@ async def create(
 
 
 async def find(db: Pool | Connection, name: str) -> Actor | None:
+    """The actor of that name; a name no actor could have (NUL bytes, slashes…) is nobody's, without a query."""
+    if name != INSTANCE_ACTOR_NAME and not is_valid_name(name):
+        return None
     row = await db.fetchrow(f"SELECT {_COLUMNS} FROM {_FROM} WHERE a.name = $1", name.lower())
     return _actor(row) if row else None
 

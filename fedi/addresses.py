@@ -51,10 +51,13 @@ class AddressGuard:
 
     async def check(self, url: str) -> None:
         """Raise :class:`ForbiddenAddress` unless every address of the URL's host may be reached."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise ForbiddenAddress(f"not a usable URL: {url!r}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ForbiddenAddress(f"not an http(s) URL: {url!r}")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
             literal: IPAddress | None = ipaddress.ip_address(parts.hostname)
         except ValueError:

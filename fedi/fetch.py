@@ -29,9 +29,10 @@ USER_AGENT = "ChiffresEnsemble (+https://chiffres-ensemble.org/)"
 class FetchError(Exception):
     """A fetch failed; ``status`` is the peer's HTTP status when there was one."""
 
-    def __init__(self, reason: str, *, status: int | None = None) -> None:
+    def __init__(self, reason: str, *, status: int | None = None, temporary: bool = False) -> None:
         super().__init__(reason)
         self.status = status
+        self.temporary = temporary or (status is not None and (status >= 500 or status in (408, 429)))
 
     @property
     def gone(self) -> bool:
@@ -86,7 +87,7 @@ class Fetcher:
                         raise FetchError(f"GET {url}: HTTP {response.status_code}", status=response.status_code)
                     return response, await _read_capped(response, max_bytes, url), url
             except httpx.HTTPError as error:
-                raise FetchError(f"GET {url}: {type(error).__name__}: {error}") from None
+                raise FetchError(f"GET {url}: {type(error).__name__}: {error}", temporary=True) from None
         raise FetchError(f"GET {url}: too many redirects")
 
     async def post(
@@ -98,7 +99,7 @@ class Fetcher:
         try:
             response = await self._client.post(url, content=body, headers=headers)
         except httpx.HTTPError as error:
-            raise FetchError(f"POST {url}: {type(error).__name__}: {error}") from None
+            raise FetchError(f"POST {url}: {type(error).__name__}: {error}", temporary=True) from None
         await response.aclose()
         return response
 

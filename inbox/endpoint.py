@@ -8,6 +8,7 @@ transaction as the store, so an accepted activity is never lost.
 
 from __future__ import annotations
 
+import json
 import logging
 
 from starlette.requests import ClientDisconnect, Request
@@ -18,8 +19,8 @@ from fedi import queue
 from fedi.instance import Instance
 from fedi.normalise import Activity, MalformedActivity, load_activity
 from fedi.responses import json_response, problem
-from fedi.signatures import KeyCache, KeyUnavailable, SignatureError, SignedRequest, verify_request
-from inbox.remote import RemoteActors, host_of
+from fedi.signatures import KeyCache, SignatureError, SignedRequest, verify_request
+from inbox.remote import KeyGone, RemoteActors, host_of
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,27 @@ async def read_capped(request: Request, limit: int = MAX_BODY) -> bytes:
             raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def storable(activity: Activity) -> None:
+    """PostgreSQL stores neither NUL characters nor lone surrogates, which JSON can escape: refuse them here."""
+    document = activity.to_json()
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedActivity("the activity holds an unpaired surrogate escape") from None
+    if _has_nul(document):
+        raise MalformedActivity("the activity holds a NUL character")
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def ownership_problem(activity: Activity) -> str | None:
@@ -79,13 +101,14 @@ class InboxEndpoint:
             return problem(400, "the request body was cut short")
         try:
             activity = load_activity(body)
+            storable(activity)
         except MalformedActivity as error:
             return problem(400, str(error))
         signed = SignedRequest(request.method, self._public_url(request), dict(request.headers), body)
         try:
             verified = await verify_request(signed, self._remote.resolve_key, self._instance.clock(), self._keys)
-        except KeyUnavailable as error:
-            if await self._is_self_delete_of_gone_actor(activity):
+        except KeyGone as error:
+            if await self._is_self_delete_of_gone_actor(activity, error.key_id):
                 return json_response({"status": "accepted", "note": "actor gone"}, status=202)
             return problem(error.status, error.reason)
         except SignatureError as error:
@@ -101,9 +124,15 @@ class InboxEndpoint:
     def _public_url(self, request: Request) -> str:
         return signed_url(request, self._instance.urls.base)
 
-    async def _is_self_delete_of_gone_actor(self, activity: Activity) -> bool:
-        """A deleted actor's key answers 410, so its own Delete cannot be verified: accept it and forget them."""
+    async def _is_self_delete_of_gone_actor(self, activity: Activity, key_id: str) -> bool:
+        """A deleted actor's key answers 410, so its own Delete cannot be verified: accept it and forget them.
+
+        Only the actor's own key counts: a peer cannot make us forget someone by signing with a dead key of its own.
+        """
         if not activity.is_a("Delete") or activity.object_id != activity.actor:
+            return False
+        owner_part = key_id.split("#", 1)[0]
+        if owner_part != activity.actor and not owner_part.startswith(activity.actor + "/"):
             return False
         await self._remote.mark_gone(activity.actor)
         async with self._instance.pool.acquire() as connection:

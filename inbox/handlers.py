@@ -7,6 +7,8 @@ and tombstoned by ``Delete``; likes and boosts of our objects are kept for the c
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from actors import follows, store
 from actors.outbox import activity as new_activity
 from actors.outbox import publish
@@ -129,13 +131,13 @@ async def on_create(activity: Activity, context: Context) -> str:
         return "ignored: addressed to no one here and from no one we follow"
     await context.connection.execute(
         "INSERT INTO remote_objects (uri, attributed_to, type, document, in_reply_to, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6::timestamptz) ON CONFLICT (uri) DO NOTHING",
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (uri) DO NOTHING",
         note.id,
         activity.actor,
         note.types[0],
         note.to_json(),
         note.ref("inReplyTo"),
-        note.get("updated"),
+        timestamp(note.get("updated")),
     )
     return "stored"
 
@@ -145,14 +147,25 @@ async def on_update(activity: Activity, context: Context) -> str:
     if note is None or note.id is None or not note.is_a(*_NOTE_TYPES):
         return "ignored: not an embedded note"
     result = await context.connection.execute(
-        "UPDATE remote_objects SET document = $2, updated_at = $3::timestamptz WHERE uri = $1 AND deleted_at IS NULL"
-        " AND attributed_to = $4 AND (updated_at IS NULL OR updated_at < $3::timestamptz)",
+        "UPDATE remote_objects SET document = $2, updated_at = $3 WHERE uri = $1 AND deleted_at IS NULL"
+        " AND attributed_to = $4 AND (updated_at IS NULL OR updated_at < $3)",
         note.id,
         note.to_json(),
-        note.get("updated") or note.get("published"),
+        timestamp(note.get("updated") or note.get("published")),
         activity.actor,
     )
     return "updated" if not result.endswith(" 0") else "ignored: not newer or unknown"
+
+
+def timestamp(value: object) -> datetime | None:
+    """An xsd:dateTime from a peer, or None when absent or unreadable (then no ordering is claimed)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def on_delete(activity: Activity, context: Context) -> str:

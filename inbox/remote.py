@@ -28,6 +28,14 @@ SignerSource = Callable[[], Awaitable[Signer]]
 _ACTOR_TYPES = {"Person", "Group", "Application", "Service", "Organization"}
 
 
+class KeyGone(KeyUnavailable):
+    """The key's document answers 404 or 410: its actor was deleted."""
+
+    def __init__(self, key_id: str, reason: str) -> None:
+        super().__init__(reason)
+        self.key_id = key_id
+
+
 class ActorUnavailable(Exception):
     """A remote actor cannot be fetched or is not an actor; ``gone`` when its server says 404/410."""
 
@@ -81,6 +89,18 @@ def _keys_listed(document: JSON) -> dict[str, str]:
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def _owner_of(document: JSON, key_id: str) -> str | None:
+    """Who a fetched key document says owns ``key_id``: a key object's owner, or the actor listing the key."""
+    if not _types(document) & _ACTOR_TYPES:
+        owner = document.get("owner")
+        return owner if isinstance(owner, str) else None
+    for key in _as_list(document.get("publicKey")):
+        if isinstance(key, dict) and key.get("id") == key_id and isinstance(key.get("owner"), str):
+            return str(key["owner"])
+    ident = document.get("id")
+    return ident if isinstance(ident, str) else None
 
 
 def parse_actor(document: JSON) -> RemoteActor:
@@ -179,13 +199,16 @@ class RemoteActors:
             document = await self._fetcher.get_json(url, await self._signer())
         except FetchError as error:
             if error.gone:
-                raise KeyUnavailable(f"key {key_id} is gone ({error})") from None
-            raise KeyUnavailable(f"key {key_id} cannot be fetched: {error}", temporary=error.status is None) from None
-        owner_uri = document.get("owner") if not _types(document) & _ACTOR_TYPES else document.get("id")
-        if not isinstance(owner_uri, str) or host_of(owner_uri) != host_of(key_id):
+                raise KeyGone(key_id, f"key {key_id} is gone ({error})") from None
+            raise KeyUnavailable(f"key {key_id} cannot be fetched: {error}", temporary=error.temporary) from None
+        owner_uri = _owner_of(document, key_id)
+        if owner_uri is None or host_of(owner_uri) != host_of(key_id):
             raise KeyUnavailable(f"key {key_id} has no owner on its own host")
         try:
-            owner = parse_actor(document) if owner_uri == document.get("id") else await self.actor(owner_uri)
+            # A full actor document vouches for its own keys; a key object or a stub (GoToSocial's /main-key
+            # answers a Person without inbox) sends us to the owner's own document.
+            complete = owner_uri == document.get("id") and isinstance(document.get("inbox"), str)
+            owner = parse_actor(document) if complete else await self.actor(owner_uri, refresh=True)
         except ActorUnavailable as error:
             raise KeyUnavailable(f"the owner of key {key_id} cannot be fetched: {error}") from None
         await self.remember(owner)
