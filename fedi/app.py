@@ -1,7 +1,7 @@
 """The Starlette application and the job handlers: the one place where every package meets.
 
-Only this module and ``fedi/cli.py`` import ``actors``, ``inbox`` and ``web``; everything else in ``fedi`` is the
-protocol and platform those packages stand on.
+Only this module and the command line (``fedi/cli/``) import ``actors``, ``inbox`` and ``web``; everything else in
+``fedi`` is the protocol and platform those packages stand on.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from actors import api as figures_api
 from actors import routes as actor_routes
 from actors import store
 from actors.outbox import FANOUT, FanOut
@@ -28,12 +29,13 @@ from fedi.fetch import Fetcher, Signer, default_client
 from fedi.instance import Instance
 from fedi.negotiation import wants_activity_json
 from fedi.queue import Handler
-from fedi.responses import problem
+from fedi.responses import json_response, problem
 from fedi.signatures import KeyCache, SignatureError, SignedRequest, verify_request
 from inbox.endpoint import PROCESS, InboxEndpoint, signed_url
 from inbox.handlers import HANDLERS
 from inbox.processor import Processor
 from inbox.remote import RemoteActors
+from schemas import chiffres_context
 from web.pages import Pages
 
 logger = logging.getLogger(__name__)
@@ -118,13 +120,23 @@ def build_app(fed: Federation) -> Starlette:
             return None
         return verified.owner
 
+    async def namespace(request: Request) -> Response:
+        """Our JSON-LD context, for readers who want it; documents we send inline it and never point here."""
+        return json_response(
+            {"@context": chiffres_context()},
+            media_type="application/ld+json",
+            headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=86400, public"},
+        )
+
     routes = [
         Route("/", home),
+        Route(urls.NAMESPACE, namespace),
         Route("/healthz", health),
         Route(urls.SHARED_INBOX, inbox.handle, methods=["POST"]),
         Route(urls.INBOX, inbox.handle, methods=["POST"]),
         Route(urls.INSTANCE_INBOX, inbox.handle, methods=["POST"]),
         *actor_routes.routes(instance, pages.actor, signed_by),
+        *figures_api.routes(instance, signed_by),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
 

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from actors import store
 from fedi import queue
 from fedi.instance import Instance
-from fedi.normalise import Activity, MalformedActivity, load_activity
+from fedi.normalise import Activity, MalformedActivity, normalise_activity
 from fedi.responses import json_response, problem
 from fedi.signatures import KeyCache, SignatureError, SignedRequest, verify_request
 from inbox.remote import KeyGone, RemoteActors, host_of
@@ -46,9 +46,19 @@ async def read_capped(request: Request, limit: int = MAX_BODY) -> bytes:
     return b"".join(chunks)
 
 
-def storable(activity: Activity) -> None:
+def parse_body(body: bytes) -> object:
+    try:
+        return json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as error:
+        raise MalformedActivity(f"the body is not valid JSON: {error}") from None
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def storable(document: object) -> None:
     """PostgreSQL stores neither NUL characters nor lone surrogates, which JSON can escape: refuse them here."""
-    document = activity.to_json()
     try:
         json.dumps(document, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
@@ -100,8 +110,9 @@ class InboxEndpoint:
         except ClientDisconnect:
             return problem(400, "the request body was cut short")
         try:
-            activity = load_activity(body)
-            storable(activity)
+            document = parse_body(body)
+            activity = normalise_activity(document)
+            storable(document)
         except MalformedActivity as error:
             return problem(400, str(error))
         signed = SignedRequest(request.method, self._public_url(request), dict(request.headers), body)
@@ -118,7 +129,7 @@ class InboxEndpoint:
         reason = ownership_problem(activity)
         if reason:
             return problem(400, reason)
-        stored = await self._store(activity, verified.owner, name)
+        stored = await self._store(activity, document, verified.owner, name)
         return json_response({"status": "accepted" if stored else "duplicate"}, status=202)
 
     def _public_url(self, request: Request) -> str:
@@ -140,7 +151,8 @@ class InboxEndpoint:
         logger.info("actor %s deleted (key gone)", activity.actor)
         return True
 
-    async def _store(self, activity: Activity, signer: str, inbox_of: str | None) -> bool:
+    async def _store(self, activity: Activity, document: object, signer: str, inbox_of: str | None) -> bool:
+        """Keep the activity as it was sent (peers' own shapes), deduplicated by its id."""
         async with self._instance.pool.acquire() as connection, connection.transaction():
             row_id = await connection.fetchval(
                 "INSERT INTO inbox_activities (activity_id, actor, type, document, signer) VALUES ($1, $2, $3, $4, $5)"
@@ -148,7 +160,7 @@ class InboxEndpoint:
                 activity.id,
                 activity.actor,
                 activity.types[0],
-                activity.to_json(),
+                document,
                 signer,
             )
             if row_id is None:

@@ -7,14 +7,14 @@ and tombstoned by ``Delete``; likes and boosts of our objects are kept for the c
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from actors import follows, store
 from actors.outbox import activity as new_activity
 from actors.outbox import publish
 from fedi.normalise import Activity
+from inbox import figures as received_figures
 from inbox.processor import Context, Handler
 from inbox.remote import ActorUnavailable, host_of
+from inbox.timestamps import timestamp
 
 _NOTE_TYPES = ("Note", "Question", "Article", "Page")
 
@@ -139,7 +139,8 @@ async def on_create(activity: Activity, context: Context) -> str:
         note.ref("inReplyTo"),
         timestamp(note.get("updated")),
     )
-    return "stored"
+    figure = await received_figures.remember(activity, note, context)
+    return f"stored; {figure}" if figure else "stored"
 
 
 async def on_update(activity: Activity, context: Context) -> str:
@@ -154,18 +155,10 @@ async def on_update(activity: Activity, context: Context) -> str:
         timestamp(note.get("updated") or note.get("published")),
         activity.actor,
     )
+    figure = await received_figures.remember(activity, note, context)
+    if figure:
+        return f"updated; {figure}"
     return "updated" if not result.endswith(" 0") else "ignored: not newer or unknown"
-
-
-def timestamp(value: object) -> datetime | None:
-    """An xsd:dateTime from a peer, or None when absent or unreadable (then no ordering is claimed)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def on_delete(activity: Activity, context: Context) -> str:
@@ -184,6 +177,9 @@ async def on_delete(activity: Activity, context: Context) -> str:
         target,
         activity.actor,
     )
+    figure_gone = await received_figures.forget(activity, target, context)
+    if figure_gone:
+        return "tombstoned; figure deleted"
     return "tombstoned" if not result.endswith(" 0") else "ignored: unknown object"
 
 

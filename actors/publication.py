@@ -1,0 +1,286 @@
+"""Publishing figures: a member publishes into a group, every edit is a new version, a deletion a tombstone.
+
+The group is the actor of the ``Create``, ``Update`` and ``Delete`` activities and its followers are the audience
+(``to``: the followers collection for a ``members`` group, Public for a ``public`` one): Mastodon shows a
+followers-only post only to followers of the activity's actor, and only the group is followed. The member stays
+the author, in the Note's ``attributedTo``. Each version is stored, and served by the API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from actors import store
+from actors.actor import Actor, ActorError
+from actors.outbox import activity, publish
+from fedi.database import Connection, Pool
+from fedi.normalise import PUBLIC
+from fedi.types import JSON, Clock
+from fedi.urls import Urls
+from figures.figure import Figure, build_figure, figure_from_wire, figure_to_wire, revise
+from figures.note import note_object
+from figures.numbers import Lang
+
+
+class PublicationError(ActorError):
+    """A figure cannot be published, changed or deleted as asked (unknown, not yours, not a group…)."""
+
+
+@dataclass(frozen=True)
+class StoredFigure:
+    id: int
+    uri: str
+    author: str
+    group_uri: str | None
+    audience: str
+    version: int
+    figure: Figure
+    note: JSON
+    published: datetime
+    updated: datetime | None
+    deleted: bool
+    origin: str
+
+
+_COLUMNS = "id, uri, author, group_uri, audience, version, wire, note, published, updated, deleted_at, origin, language"
+
+
+def stored(row: Mapping[str, Any] | asyncpg.Record) -> StoredFigure:
+    return StoredFigure(
+        id=row["id"],
+        uri=row["uri"],
+        author=row["author"],
+        group_uri=row["group_uri"],
+        audience=row["audience"],
+        version=row["version"],
+        figure=figure_from_wire(row["wire"], row["language"]),
+        note=row["note"],
+        published=row["published"],
+        updated=row["updated"],
+        deleted=row["deleted_at"] is not None,
+        origin=row["origin"],
+    )
+
+
+def search_text(figure: Figure) -> str:
+    parts = [
+        figure.measures,
+        figure.place.name or "",
+        figure.place.code or "",
+        figure.method or "",
+        figure.source.title or "",
+        " ".join(figure.tags),
+    ]
+    return " ".join(part for part in parts if part)
+
+
+def _columns(figure: Figure) -> tuple[object, ...]:
+    return (
+        figure.value,
+        figure.unit.code,
+        figure.measures,
+        figure.place.name,
+        figure.place.code,
+        str(figure.period) if figure.period else None,
+        figure.period.start if figure.period else None,
+        figure.period.end if figure.period else None,
+        list(figure.tags),
+        figure.language,
+        search_text(figure),
+    )
+
+
+async def save(
+    connection: Connection,
+    *,
+    uri: str,
+    origin: str,
+    author: str,
+    group_uri: str | None,
+    author_id: int | None,
+    group_id: int | None,
+    audience: str,
+    figure: Figure,
+    note: JSON,
+    published: datetime,
+    updated: datetime | None,
+) -> int:
+    """Insert or move a figure to a newer version, keeping the version; older or equal versions are ignored."""
+    wire = figure_to_wire(figure)
+    figure_id: int | None = await connection.fetchval(
+        "INSERT INTO figures (uri, origin, author, group_uri, author_id, group_id, audience, version, wire, note,"
+        " value, unit_code, measures, place_name, place_code, period, period_start, period_end, tags, language,"
+        " search_text, published, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+        " $16, $17, $18, $19, $20, $21, $22, $23)"
+        " ON CONFLICT (uri) DO UPDATE SET version = excluded.version, wire = excluded.wire, note = excluded.note,"
+        " value = excluded.value, unit_code = excluded.unit_code, measures = excluded.measures,"
+        " place_name = excluded.place_name, place_code = excluded.place_code, period = excluded.period,"
+        " period_start = excluded.period_start, period_end = excluded.period_end, tags = excluded.tags,"
+        " language = excluded.language, search_text = excluded.search_text, updated = excluded.updated"
+        " WHERE figures.version < excluded.version AND figures.deleted_at IS NULL AND figures.author = excluded.author"
+        " RETURNING id",
+        uri,
+        origin,
+        author,
+        group_uri,
+        author_id,
+        group_id,
+        audience,
+        figure.version,
+        wire,
+        note,
+        *_columns(figure),
+        published,
+        updated,
+    )
+    if figure_id is None:
+        return 0
+    await connection.execute(
+        "INSERT INTO figure_versions (figure_id, version, wire, created_at) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT DO NOTHING",
+        figure_id,
+        figure.version,
+        wire,
+        updated or published,
+    )
+    return figure_id
+
+
+class Publisher:
+    def __init__(self, pool: Pool, urls: Urls, clock: Clock, language: Lang) -> None:
+        self._pool = pool
+        self._urls = urls
+        self._clock = clock
+        self._language = language
+
+    def _addressing(self, group: Actor) -> tuple[list[str], list[str], str]:
+        followers = self._urls.followers(group.name)
+        if group.visibility == "public":
+            return [PUBLIC], [followers], "public"
+        return [followers], [], "followers"
+
+    def _note(
+        self, figure: Figure, note_id: str, author: Actor, group: Actor, published: datetime, updated: datetime | None
+    ) -> JSON:
+        to, cc, _ = self._addressing(group)
+        return note_object(
+            figure,
+            note_id=note_id,
+            author=self._urls.actor(author.name),
+            url=note_id,
+            to=to,
+            cc=cc,
+            published=published,
+            updated=updated,
+            default_language=self._language,
+            status_line=None,
+            tag_url=lambda tag: f"{self._urls.base}/tags/{tag}",
+            attributed_group=self._urls.actor(group.name),
+        )
+
+    async def publish(self, author: Actor, group: Actor, fields: Mapping[str, object], lang: Lang) -> StoredFigure:
+        if group.kind != "group":
+            raise PublicationError(f"{group.name} is not a group")
+        if author.kind != "person":
+            raise PublicationError(f"{author.name} is not a member")
+        figure = build_figure(fields, lang)
+        now = self._clock()
+        note_id = self._urls.object(str(uuid.uuid4()))
+        note = self._note(figure, note_id, author, group, now, None)
+        to, cc, audience = self._addressing(group)
+        create = activity(self._urls, self._urls.actor(group.name), "Create", note, to=to, cc=cc, published=now)
+        async with self._pool.acquire() as connection, connection.transaction():
+            await save(
+                connection,
+                uri=note_id,
+                origin=self._urls.domain,
+                author=self._urls.actor(author.name),
+                group_uri=self._urls.actor(group.name),
+                author_id=author.id,
+                group_id=group.id,
+                audience=audience,
+                figure=figure,
+                note=note,
+                published=now,
+                updated=None,
+            )
+            await publish(connection, group, create, audience, obj=note)
+        return await self.get(note_id)
+
+    async def update(
+        self, uri: str, changes: Mapping[str, object], by: Actor, lang: Lang | None = None
+    ) -> StoredFigure:
+        current = await self._own(uri, by)
+        figure = revise(current.figure, changes, lang)
+        now = self._clock()
+        author, group = await self._parties(current)
+        note = self._note(figure, uri, author, group, current.published, now)
+        to, cc, audience = self._addressing(group)
+        update = activity(self._urls, self._urls.actor(group.name), "Update", note, to=to, cc=cc, published=now)
+        async with self._pool.acquire() as connection, connection.transaction():
+            saved = await save(
+                connection,
+                uri=uri,
+                origin=current.origin,
+                author=current.author,
+                group_uri=current.group_uri,
+                author_id=author.id,
+                group_id=group.id,
+                audience=audience,
+                figure=figure,
+                note=note,
+                published=current.published,
+                updated=now,
+            )
+            if not saved:
+                raise PublicationError(f"figure {uri} changed meanwhile; try again")
+            await publish(connection, group, update, audience, obj=note)
+        return await self.get(uri)
+
+    async def delete(self, uri: str, by: Actor) -> None:
+        current = await self._own(uri, by)
+        _, group = await self._parties(current)
+        to, cc, audience = self._addressing(group)
+        tombstone = {"id": uri, "type": "Tombstone"}
+        delete = activity(
+            self._urls, self._urls.actor(group.name), "Delete", tombstone, to=to, cc=cc, published=self._clock()
+        )
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute("UPDATE figures SET deleted_at = $2 WHERE uri = $1", uri, self._clock())
+            await connection.execute("UPDATE local_objects SET deleted_at = $2 WHERE uri = $1", uri, self._clock())
+            await publish(connection, group, delete, audience)
+
+    async def get(self, uri: str) -> StoredFigure:
+        row = await self._pool.fetchrow(f"SELECT {_COLUMNS} FROM figures WHERE uri = $1", uri)
+        if row is None:
+            raise PublicationError(f"no figure {uri}")
+        return stored(row)
+
+    async def versions(self, uri: str) -> list[tuple[int, JSON, datetime]]:
+        rows = await self._pool.fetch(
+            "SELECT v.version, v.wire, v.created_at FROM figure_versions v JOIN figures f ON f.id = v.figure_id"
+            " WHERE f.uri = $1 ORDER BY v.version",
+            uri,
+        )
+        return [(row["version"], row["wire"], row["created_at"]) for row in rows]
+
+    async def _own(self, uri: str, by: Actor) -> StoredFigure:
+        current = await self.get(uri)
+        if current.deleted:
+            raise PublicationError(f"figure {uri} was deleted")
+        if current.origin != self._urls.domain:
+            raise PublicationError(f"figure {uri} was published elsewhere; only its author can change it")
+        if current.author != self._urls.actor(by.name) and not (current.group_uri == self._urls.actor(by.name)):
+            raise PublicationError(f"figure {uri} is not {by.name}'s")
+        return current
+
+    async def _parties(self, current: StoredFigure) -> tuple[Actor, Actor]:
+        author_name = self._urls.local_name(current.author) or ""
+        group_name = self._urls.local_name(current.group_uri or "") or ""
+        return await store.get(self._pool, author_name), await store.get(self._pool, group_name)

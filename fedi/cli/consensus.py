@@ -1,0 +1,61 @@
+"""Offline truth discovery over claim files: ``chiffres consensus estimate`` and ``evaluate``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from fedi.config import Settings
+from figures import offline
+from figures.consensus import ConsensusError as OfflineInputError
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    consensus = commands.add_parser("consensus", help="offline truth discovery over claim files").add_subparsers(
+        dest="consensus", required=True
+    )
+    estimate = consensus.add_parser("estimate", help="TSV claims (object, value, source[, domain]) → estimates")
+    estimate.add_argument("--claims", type=Path, required=True)
+    estimate.add_argument("--trust", type=Path, help="TSV lines: domain, trust")
+    estimate.add_argument("--encoding", default="utf-8")
+    estimate.set_defaults(run=_consensus_estimate)
+    evaluate = consensus.add_parser("evaluate", help="compare estimates with a truth file; prints JSON")
+    evaluate.add_argument("--claims", type=Path, required=True)
+    evaluate.add_argument("--truth", type=Path, required=True)
+    evaluate.add_argument("--tolerance", type=float, default=0.01)
+    evaluate.add_argument("--encoding", default="utf-8")
+    evaluate.set_defaults(run=_consensus_evaluate)
+
+
+def _open(path: Path, encoding: str) -> TextIO:
+    try:
+        return path.open(encoding=encoding, newline="")
+    except LookupError:
+        raise OfflineInputError(f"unknown encoding {encoding!r}") from None
+    except OSError as error:
+        raise OfflineInputError(f"cannot read {path}: {error.strerror}") from None
+
+
+async def _consensus_estimate(args: argparse.Namespace, settings: Settings) -> int:
+    with _open(args.claims, args.encoding) as claims:
+        trust = _open(args.trust, args.encoding) if args.trust else None
+        try:
+            offline.estimate(claims, trust, sys.stdout)
+        except UnicodeDecodeError as error:
+            raise OfflineInputError(f"{args.claims}: not {args.encoding}: {error.reason}") from None
+        finally:
+            if trust is not None:
+                trust.close()
+    return 0
+
+
+async def _consensus_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    with _open(args.claims, args.encoding) as claims, _open(args.truth, args.encoding) as truth:
+        try:
+            report = offline.evaluate(claims, truth, args.tolerance)
+        except UnicodeDecodeError as error:
+            raise OfflineInputError(f"not {args.encoding}: {error.reason}") from None
+    print(offline.dumps(report))
+    return 0

@@ -1,0 +1,83 @@
+"""Running an instance and administering its actors: serve, worker, db migrate, actor create/list."""
+
+from __future__ import annotations
+
+import argparse
+
+from actors import store
+from actors.actor import ActorError
+from fedi import server
+from fedi.app import build_app, federation, job_handlers
+from fedi.config import Settings
+
+
+async def serve(args: argparse.Namespace, settings: Settings) -> int:
+    if args.domain:
+        settings = settings.with_domain(args.domain)
+    elif settings.domain is None and settings.dev:
+        settings = settings.with_domain(f"localhost:{args.port}")
+    prepared = await server.prepare(settings, serving=True)
+    instance = prepared.instance
+    await store.instance_actor(instance.pool)
+    fed = federation(instance)
+    try:
+        await server.serve(
+            prepared, build_app(fed), job_handlers(fed), host=args.host, port=args.port, with_worker=not args.no_worker
+        )
+    finally:
+        await fed.close()
+    return 0
+
+
+async def worker(args: argparse.Namespace, settings: Settings) -> int:
+    prepared = await server.prepare(settings, serving=False)
+    fed = federation(prepared.instance)
+    try:
+        await server.run_worker(prepared, job_handlers(fed))
+    finally:
+        await fed.close()
+    return 0
+
+
+async def migrate(args: argparse.Namespace, settings: Settings) -> int:
+    prepared = await server.prepare(settings, serving=False)
+    try:
+        await store.instance_actor(prepared.instance.pool)
+        print("database is up to date")
+    finally:
+        await prepared.database.close()
+    return 0
+
+
+async def actor_create(args: argparse.Namespace, settings: Settings) -> int:
+    if args.visibility and not args.group:
+        raise ActorError("--visibility applies to groups only (add --group)")
+    prepared = await server.prepare(settings, serving=False)
+    try:
+        actor = await store.create(
+            prepared.instance.pool,
+            args.name,
+            "group" if args.group else "person",
+            display_name=args.display_name,
+            summary=args.summary,
+            visibility=args.visibility or ("members" if args.group else "public"),
+        )
+        print(prepared.instance.urls.actor(actor.name))
+    finally:
+        await prepared.database.close()
+    return 0
+
+
+async def actor_list(args: argparse.Namespace, settings: Settings) -> int:
+    prepared = await server.prepare(settings, serving=False)
+    try:
+        domain = prepared.instance.urls.domain
+        for actor in await store.listing(prepared.instance.pool):
+            extra = f"\t{actor.visibility}" if actor.kind == "group" else ""
+            print(f"@{actor.name}@{domain}\t{actor.kind}\t{prepared.instance.urls.actor(actor.name)}{extra}")
+    finally:
+        await prepared.database.close()
+    return 0
+
+
+# Federation commands: follows, notes and what an actor received.

@@ -1,0 +1,91 @@
+"""API tokens: shown once, stored hashed, traced when used, refused once revoked."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import httpx
+import pytest
+
+from actors import store, tokens
+from actors.actor import Actor
+from fedi import keys
+from fedi.database import Pool
+
+
+@pytest.fixture(scope="module")
+def key_pair() -> keys.KeyPair:
+    return keys.generate()
+
+
+@pytest.fixture
+async def marie(pool: Pool, key_pair: keys.KeyPair) -> Actor:
+    return await store.create(pool, "marie", "person", key_factory=lambda: key_pair)
+
+
+async def test_a_token_is_shown_once_and_only_its_hash_is_kept(pool: Pool, marie: Actor) -> None:
+    token = await tokens.create_token(pool, marie.id, "script de relevé")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token)
+    row = await pool.fetchrow("SELECT * FROM api_tokens WHERE actor_id = $1", marie.id)
+    assert row is not None
+    assert row["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in {str(value) for value in dict(row).values()}
+    assert row["label"] == "script de relevé"
+
+
+async def test_a_token_leads_to_its_member_and_its_use_is_noted(pool: Pool, marie: Actor) -> None:
+    token = await tokens.create_token(pool, marie.id)
+    assert (await tokens.listing(pool, marie.id))[0].last_used_at is None
+    found = await tokens.actor_for_token(pool, token)
+    assert found == marie
+    assert (await tokens.listing(pool, marie.id))[0].last_used_at is not None
+
+
+async def test_unknown_tokens_lead_nowhere(pool: Pool, marie: Actor) -> None:
+    token = await tokens.create_token(pool, marie.id)
+    for wrong in ("", "x", token[:-1], token + "x", token.upper()):
+        assert await tokens.actor_for_token(pool, wrong) is None
+
+
+async def test_each_token_is_new_and_each_member_has_their_own(
+    pool: Pool, marie: Actor, key_pair: keys.KeyPair
+) -> None:
+    paul = await store.create(pool, "paul", "person", key_factory=lambda: key_pair)
+    first, second = await tokens.create_token(pool, marie.id), await tokens.create_token(pool, marie.id)
+    other = await tokens.create_token(pool, paul.id)
+    assert len({first, second, other}) == 3
+    assert [await tokens.actor_for_token(pool, token) for token in (first, second, other)] == [marie, marie, paul]
+
+
+async def test_revoked_tokens_stop_working(pool: Pool, marie: Actor) -> None:
+    by_secret, by_id, kept = [await tokens.create_token(pool, marie.id, label) for label in ("a", "b", "c")]
+    assert await tokens.revoke(pool, by_secret)
+    assert not await tokens.revoke(pool, by_secret)
+    records = {record.label: record for record in await tokens.listing(pool, marie.id)}
+    assert await tokens.revoke_id(pool, records["b"].id)
+    assert not await tokens.revoke_id(pool, records["b"].id)
+    assert await tokens.actor_for_token(pool, by_secret) is None
+    assert await tokens.actor_for_token(pool, by_id) is None
+    assert await tokens.actor_for_token(pool, kept) == marie
+    revoked = {record.label for record in await tokens.listing(pool, marie.id) if record.revoked_at is not None}
+    assert revoked == {"a", "b"}
+
+
+async def test_only_members_hold_tokens(pool: Pool, marie: Actor, key_pair: keys.KeyPair) -> None:
+    group = await store.create(pool, "loyers", "group", key_factory=lambda: key_pair)
+    with pytest.raises(tokens.TokenError):
+        await tokens.create_token(pool, group.id)
+    with pytest.raises(tokens.TokenError):
+        await tokens.create_token(pool, marie.id + 1000)
+    assert await pool.fetchval("SELECT count(*) FROM api_tokens") == 0
+
+
+async def test_the_api_refuses_a_revoked_token(client: httpx.AsyncClient, pool: Pool, marie: Actor) -> None:
+    token = await tokens.create_token(pool, marie.id)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/api/v1/figures", headers=headers)).status_code == 200
+    await tokens.revoke(pool, token)
+    response = await client.get("/api/v1/figures", headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error"] == "unknown or revoked token"

@@ -1,0 +1,148 @@
+"""Figures across three instances: published into a group, received by its approved followers only, versioned
+and deleted everywhere; a public group's figures are public."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from fedi.normalise import PUBLIC
+from figures.html import violations
+from figures.note import validate_wire
+from tests.support.cluster import Cluster
+from tests.support.process import InstanceProcess
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+AP = {"Accept": "application/activity+json"}
+
+
+@pytest.fixture(scope="module")
+def trio(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, InstanceProcess]]:
+    names = [asyncio.run(cluster.create_database()) for _ in range(3)]
+    instances = {
+        label: InstanceProcess(tmp_path_factory.mktemp(f"fig{label}"), database_url=cluster.url(name)).start()
+        for label, name in zip("abc", names, strict=True)
+    }
+    try:
+        for running in instances.values():
+            running.wait_ready()
+        a, b, c = instances["a"], instances["b"], instances["c"]
+        a.cli("actor", "create", "alice")
+        b.cli("actor", "create", "loyers", "--group", "--visibility", "members")
+        b.cli("actor", "create", "prix", "--group", "--visibility", "public")
+        b.cli("actor", "create", "bob")
+        c.cli("actor", "create", "carol")
+        a.cli("follow", "--as", "alice", f"loyers@{b.domain}")
+        eventually(lambda: b.cli("follows", "list", "--pending").stdout.strip(), what="alice's follow on B")
+        b.cli("follows", "approve", "--all")
+        eventually(lambda: "accepted" in a.cli("follows", "list", "--as", "alice").stdout, what="approval on A")
+        yield instances
+    finally:
+        for running in instances.values():
+            running.stop()
+        for name in names:
+            asyncio.run(cluster.drop_database(name))
+
+
+def _received_notes(instance: InstanceProcess, name: str) -> dict[str, dict[str, object]]:
+    notes = {}
+    for line in instance.cli("inbox", "--as", name, "--json", "--limit", "100").stdout.splitlines():
+        activity = json.loads(line)
+        obj = activity.get("object")
+        kinds = obj.get("type") if isinstance(obj, dict) else None
+        if isinstance(obj, dict) and (kinds == "Note" or (isinstance(kinds, list) and "Note" in kinds)):
+            notes[str(obj["id"])] = obj
+    return notes
+
+
+def _shown(instance: InstanceProcess, figure_id: str) -> str:
+    result = instance.cli("figure", "show", figure_id, check=False)
+    return result.stdout if result.returncode == 0 else ""
+
+
+def test_members_figure_reaches_followers_only_and_follows_its_versions(trio: dict[str, InstanceProcess]) -> None:
+    a, b, c = trio["a"], trio["b"], trio["c"]
+    figure_id = b.cli(
+        "figure",
+        "publish",
+        "--as",
+        "bob",
+        "--group",
+        "loyers",
+        "--value",
+        "812",
+        "--unit",
+        "€/mois",
+        "--measures",
+        "loyer médian d'un T2",
+        "--source",
+        "https://observatoire.example/loyers",
+        "--source-title",
+        "Observatoire des loyers",
+        "--place",
+        "Lyon",
+        "--period",
+        "2026-Q2",
+        "--tag",
+        "loyers",
+    ).stdout.strip()
+
+    found = eventually(lambda: _received_notes(a, "alice").get(figure_id), what="the figure reaching alice")
+    notes: dict[str, Any] = dict(found or {})
+    assert validate_wire(notes["figure"]) == []
+    assert violations(str(notes["content"])) == []
+    assert "812" in str(notes["content"])
+    assert f"{b.base}/actors/loyers/followers" in notes["to"]
+    assert PUBLIC not in notes["to"]
+    assert "version 1" in eventually(lambda: _shown(a, figure_id), what="A storing the figure")
+
+    assert _received_notes(c, "carol") == {}
+    assert httpx.get(figure_id, headers=AP).status_code == 404
+
+    b.cli("figure", "update", figure_id, "--value", "845")
+    eventually(lambda: "version 2" in _shown(a, figure_id), what="the Update reaching A")
+    assert "845" in _shown(a, figure_id)
+
+    b.cli("figure", "delete", figure_id)
+    eventually(lambda: "deleted" in _shown(a, figure_id), what="the Delete reaching A")
+    tombstone = httpx.get(figure_id, headers=AP)
+    assert tombstone.status_code == 410
+    assert tombstone.json()["type"] == "Tombstone"
+
+
+def test_public_group_figure_is_public(trio: dict[str, InstanceProcess]) -> None:
+    b = trio["b"]
+    figure_id = b.cli(
+        "figure",
+        "publish",
+        "--as",
+        "bob",
+        "--group",
+        "prix",
+        "--value",
+        "1,85",
+        "--unit",
+        "EUR",
+        "--measures",
+        "prix du gazole",
+        "--source",
+        "https://prix.example/carburants",
+        "--lang",
+        "fr",
+        "--period",
+        "2026-05",
+        "--place",
+        "Rennes",
+    ).stdout.strip()
+    response = httpx.get(figure_id, headers=AP)
+    assert response.status_code == 200
+    note = response.json()
+    assert PUBLIC in note["to"]
+    assert note["figure"]["value"] == "1.85"
+    assert validate_wire(note["figure"]) == []
