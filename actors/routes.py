@@ -25,10 +25,13 @@ from fedi.responses import activity_json, json_response, problem
 
 HtmlRenderer = Callable[[Actor], str]
 SignedBy = Callable[[Request], Awaitable[str | None]]
+ObjectRenderer = Callable[[dict[str, object]], str]
 _CORS = {"Access-Control-Allow-Origin": "*"}
 
 
-def routes(instance: Instance, render_html: HtmlRenderer, signed_by: SignedBy) -> list[Route]:
+def routes(
+    instance: Instance, render_html: HtmlRenderer, signed_by: SignedBy, render_object: ObjectRenderer
+) -> list[Route]:
     pool, links = instance.pool, instance.urls
 
     async def actor(request: Request) -> Response:
@@ -90,7 +93,7 @@ def routes(instance: Instance, render_html: HtmlRenderer, signed_by: SignedBy) -
         Route(urls.ACTOR, actor),
         Route(urls.PROFILE, actor),
         *collection_routes(instance),
-        *object_routes(instance, signed_by),
+        *object_routes(instance, signed_by, render_object),
     ]
 
 
@@ -132,7 +135,7 @@ def collection_routes(instance: Instance) -> list[Route]:
     ]
 
 
-def object_routes(instance: Instance, signed_by: SignedBy) -> list[Route]:
+def object_routes(instance: Instance, signed_by: SignedBy, render_object: ObjectRenderer) -> list[Route]:
     """Objects and activities at their ids; followers-only ones only to approved followers, by signed fetch."""
     pool, links = instance.pool, instance.urls
 
@@ -168,6 +171,8 @@ def object_routes(instance: Instance, signed_by: SignedBy) -> list[Route]:
             )
         if not await allowed(request, row["actor_id"], row["audience"], row["document"]):
             return problem(404, "no such object")
+        if not wants_activity_json(request.headers.get("accept")):
+            return HTMLResponse(render_object(row["document"]), headers={"Vary": "Accept"})
         return activity_json(row["document"], cache_seconds=0 if row["audience"] != "public" else 60)
 
     async def local_activity(request: Request) -> Response:

@@ -135,7 +135,7 @@ def build_app(fed: Federation) -> Starlette:
         Route(urls.SHARED_INBOX, inbox.handle, methods=["POST"]),
         Route(urls.INBOX, inbox.handle, methods=["POST"]),
         Route(urls.INSTANCE_INBOX, inbox.handle, methods=["POST"]),
-        *actor_routes.routes(instance, pages.actor, signed_by),
+        *actor_routes.routes(instance, pages.actor, signed_by, pages.note),
         *figures_api.routes(instance, signed_by),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error})

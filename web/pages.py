@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import jinja2
+import markupsafe
 
 from actors.actor import Actor
 from fedi.urls import Urls
+from figures.html import violations
 from web.catalog import translator
 
 
@@ -40,6 +42,24 @@ class Pages:
     def actor(self, actor: Actor) -> str:
         handle = f"@{actor.name}@{self._urls.domain}"
         return self._render("actor.html", actor=actor, handle=handle, actor_id=self._urls.actor(actor.name))
+
+    def note(self, document: Mapping[str, object]) -> str:
+        """A published note or figure. Its content is markup this instance generated and sanitised itself."""
+        content_map = document.get("contentMap")
+        content = content_map.get(self._language) if isinstance(content_map, dict) else None
+        content = content or document.get("content") or ""
+        figure = document.get("figure") if isinstance(document.get("figure"), dict) else None
+        text = str(content)
+        # Only markup that passes the allow-list Mastodon applies is shown as markup; anything else as text.
+        shown = markupsafe.Markup(text) if not violations(text) else markupsafe.escape(text)  # noqa: S704
+        return self._render(
+            "note.html",
+            content=shown,
+            figure=figure,
+            note_id=document.get("id"),
+            published=document.get("published"),
+            updated=document.get("updated"),
+        )
 
     def error(self, status: int, reason: str) -> str:
         return self._render("error.html", status=status, reason=reason)
