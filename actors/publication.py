@@ -16,13 +16,16 @@ from typing import Any
 
 import asyncpg
 
-from actors import store
+from actors import claims, store
 from actors.actor import Actor, ActorError
 from actors.outbox import activity, publish
 from fedi.database import Connection, Pool
 from fedi.normalise import PUBLIC
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
+from figures import verdict
+from figures.claims import publication
+from figures.consensus import Consensus
 from figures.figure import Figure, build_figure, figure_from_wire, figure_to_wire, revise
 from figures.note import note_object
 from figures.numbers import Lang
@@ -166,10 +169,20 @@ class Publisher:
         return [followers], [], "followers"
 
     def _note(
-        self, figure: Figure, note_id: str, author: Actor, group: Actor, published: datetime, updated: datetime | None
+        self,
+        figure: Figure,
+        note_id: str,
+        author: Actor,
+        group: Actor,
+        published: datetime,
+        updated: datetime | None,
+        consensus: Consensus | None = None,
     ) -> JSON:
         to, cc, _ = self._addressing(group)
-        return note_object(
+        lines: dict[Lang, str] | None = None
+        if consensus is not None:
+            lines = {"fr": verdict.line(consensus, figure, "fr"), "en": verdict.line(consensus, figure, "en")}
+        note = note_object(
             figure,
             note_id=note_id,
             author=self._urls.actor(author.name),
@@ -179,10 +192,13 @@ class Publisher:
             published=published,
             updated=updated,
             default_language=self._language,
-            status_line=None,
+            status_line=lines,
             tag_url=lambda tag: f"{self._urls.base}/tags/{tag}",
             attributed_group=self._urls.actor(group.name),
         )
+        if consensus is not None:
+            note["consensus"] = verdict.wire(consensus, figure, self._urls.instance_actor())
+        return note
 
     async def publish(self, author: Actor, group: Actor, fields: Mapping[str, object], lang: Lang) -> StoredFigure:
         if group.kind != "group":
@@ -211,6 +227,15 @@ class Publisher:
                 updated=None,
             )
             await publish(connection, group, create, audience, obj=note)
+            await claims.record(
+                connection,
+                note_id,
+                self._urls.actor(author.name),
+                self._urls.domain,
+                publication(figure),
+                f"{note_id}#v{figure.version}",
+                now,
+            )
         return await self.get(note_id)
 
     async def update(
@@ -241,7 +266,22 @@ class Publisher:
             if not saved:
                 raise PublicationError(f"figure {uri} changed meanwhile; try again")
             await publish(connection, group, update, audience, obj=note)
+            await claims.record(
+                connection, uri, current.author, self._urls.domain, publication(figure), f"{uri}#v{figure.version}", now
+            )
         return await self.get(uri)
+
+    async def publish_consensus(self, uri: str, consensus: Consensus) -> None:
+        """An Update carrying the consensus and its line; the figure's version does not change."""
+        current = await self.get(uri)
+        author, group = await self._parties(current)
+        now = self._clock()
+        note = self._note(current.figure, uri, author, group, current.published, now, consensus)
+        to, cc, audience = self._addressing(group)
+        update = activity(self._urls, self._urls.actor(group.name), "Update", note, to=to, cc=cc, published=now)
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute("UPDATE figures SET note = $2, updated = $3 WHERE uri = $1", uri, note, now)
+            await publish(connection, group, update, audience, obj=note)
 
     async def delete(self, uri: str, by: Actor) -> None:
         current = await self._own(uri, by)

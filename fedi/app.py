@@ -20,7 +20,9 @@ from starlette.routing import Route
 from actors import api as figures_api
 from actors import routes as actor_routes
 from actors import store
+from actors.consensus import CONSENSUS, ConsensusJob
 from actors.outbox import FANOUT, FanOut
+from actors.publication import Publisher
 from actors.synchronization import Synchronization
 from fedi import keys, urls
 from fedi.addresses import AddressGuard
@@ -31,6 +33,7 @@ from fedi.negotiation import wants_activity_json
 from fedi.queue import Handler
 from fedi.responses import json_response, problem
 from fedi.signatures import KeyCache, SignatureError, SignedRequest, verify_request
+from figures.numbers import Lang
 from inbox.endpoint import PROCESS, InboxEndpoint, signed_url
 from inbox.handlers import HANDLERS
 from inbox.processor import Processor
@@ -144,9 +147,16 @@ def build_app(fed: Federation) -> Starlette:
 def job_handlers(fed: Federation) -> dict[str, Handler]:
     """Background job handlers of every package, by entrypoint name."""
     instance = fed.instance
+    language: Lang = "en" if instance.settings.language == "en" else "fr"
     return {
         PROCESS: Processor(instance, fed.remote, HANDLERS),
         FANOUT: FanOut(instance.pool, instance.urls),
+        CONSENSUS: ConsensusJob(
+            instance.pool,
+            instance.urls,
+            instance.clock,
+            Publisher(instance.pool, instance.urls, instance.clock, language),
+        ),
         DELIVER: Deliverer(
             instance.pool, fed.fetcher, fed.signer_for, instance.clock, Synchronization(instance.pool, instance.urls)
         ),

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 
+from actors import claims
 from actors.publication import save
 from fedi.normalise import Activity, Node
+from figures.claims import publication
 from figures.note import FigureRejected, figure_of_note
 from inbox.processor import Context
 from inbox.remote import host_of
@@ -44,6 +46,17 @@ async def remember(activity: Activity, note: Node, context: Context) -> str | No
         published=published,
         updated=timestamp(note.get("updated")),
     )
+    if saved:
+        # The author's own claim: their figure is the first statement of its value.
+        await claims.record(
+            context.connection,
+            note.id,
+            author,
+            host_of(author),
+            publication(figure),
+            f"{note.id}#v{figure.version}",
+            timestamp(note.get("updated")) or published,
+        )
     return f"figure version {figure.version}" if saved else "figure not newer"
 
 

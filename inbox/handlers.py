@@ -11,6 +11,7 @@ from actors import follows, store
 from actors.outbox import activity as new_activity
 from actors.outbox import publish
 from fedi.normalise import Activity
+from inbox import claims as claims_in
 from inbox import figures as received_figures
 from inbox.processor import Context, Handler
 from inbox.remote import ActorUnavailable, host_of
@@ -98,12 +99,22 @@ async def on_undo(activity: Activity, context: Context) -> str:
     result = await context.connection.execute(
         "DELETE FROM reactions WHERE activity_id = $1 AND actor = $2", inner_id, activity.actor
     )
+    withdrawn = await claims_in.withdraw(activity, inner_id, context)
     if not result.endswith(" 0"):
-        return "reaction withdrawn"
-    return "ignored: nothing to undo"
+        return "reaction withdrawn" + ("; claim withdrawn" if withdrawn else "")
+    return "claim withdrawn" if withdrawn else "ignored: nothing to undo"
 
 
 async def on_reaction(activity: Activity, context: Context) -> str:
+    if activity.is_a("Announce") and activity.object is not None and activity.object.is_a("Like", "Create"):
+        relayed = await claims_in.on_relayed(activity, context)
+        return relayed or "ignored: relayed activity about nothing we know"
+    claim = await claims_in.on_endorsement(activity, context)
+    outcome = await _reaction(activity, context)
+    return f"{outcome}; {claim}" if claim else outcome
+
+
+async def _reaction(activity: Activity, context: Context) -> str:
     target = activity.object_id
     if target is None or not context.instance.urls.is_local(target):
         return "ignored: not about one of our objects"
@@ -140,7 +151,8 @@ async def on_create(activity: Activity, context: Context) -> str:
         timestamp(note.get("updated")),
     )
     figure = await received_figures.remember(activity, note, context)
-    return f"stored; {figure}" if figure else "stored"
+    claim = await claims_in.on_reply(activity, note, context) if note.ref("inReplyTo") else None
+    return "; ".join(part for part in ("stored", figure, claim) if part)
 
 
 async def on_update(activity: Activity, context: Context) -> str:
@@ -177,6 +189,7 @@ async def on_delete(activity: Activity, context: Context) -> str:
         target,
         activity.actor,
     )
+    await claims_in.withdraw(activity, target, context)
     figure_gone = await received_figures.forget(activity, target, context)
     if figure_gone:
         return "tombstoned; figure deleted"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from actors.actor import VISIBILITIES, ActorError
 from fedi import config
-from fedi.cli import consensus, federation, figures, instance
+from fedi.cli import claims, consensus, federation, figures, instance
 from fedi.config import ConfigError
 from fedi.database import DatabaseUnavailable
 from fedi.migrator import MigrationError
@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     federation.register(commands)
     consensus.register(commands)
     figures.register(commands)
+    claims.register(commands)
     return parser
 
 

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from fedi.cli.claims import consensus_show
+from fedi.cli.common import with_federation
 from fedi.config import Settings
 from figures import offline
 from figures.consensus import ConsensusError as OfflineInputError
@@ -27,6 +29,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     evaluate.add_argument("--tolerance", type=float, default=0.01)
     evaluate.add_argument("--encoding", default="utf-8")
     evaluate.set_defaults(run=_consensus_evaluate)
+    show = consensus.add_parser("show", help="the consensus this instance computed for a figure")
+    show.add_argument("figure", metavar="FIGURE_URL")
+    show.set_defaults(run=with_federation(consensus_show))
 
 
 def _open(path: Path, encoding: str) -> TextIO:

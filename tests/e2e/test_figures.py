@@ -151,9 +151,24 @@ def test_public_group_figure_is_public(trio: dict[str, InstanceProcess]) -> None
 def test_a_browser_gets_the_figure_page(trio: dict[str, InstanceProcess]) -> None:
     b = trio["b"]
     figure_id = b.cli(
-        "figure", "publish", "--as", "bob", "--group", "prix", "--value", "2,05", "--unit", "EUR",
-        "--measures", "prix du sans-plomb <b>95</b>", "--source", "https://prix.example/carburants",
-        "--period", "2026-05", "--place", "Rennes",
+        "figure",
+        "publish",
+        "--as",
+        "bob",
+        "--group",
+        "prix",
+        "--value",
+        "2,05",
+        "--unit",
+        "EUR",
+        "--measures",
+        "prix du sans-plomb <b>95</b>",
+        "--source",
+        "https://prix.example/carburants",
+        "--period",
+        "2026-05",
+        "--place",
+        "Rennes",
     ).stdout.strip()
     page = httpx.get(figure_id, headers={"Accept": "text/html"})
     assert page.status_code == 200

@@ -1,0 +1,135 @@
+"""Claim commands: endorse or correct a figure as a member, set this instance's trust, read a consensus."""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+
+from actors import claims, store
+from actors.actor import Actor, ActorError
+from actors.notes import note_html
+from actors.outbox import activity, iso, publish
+from actors.publication import PublicationError
+from fedi.app import Federation
+from fedi.cli.common import with_federation
+from fedi.negotiation import AS2
+from fedi.types import JSON
+from figures.numbers import FiguresError, parse_decimal, wire_decimal
+from figures.units import parse_unit
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    like = commands.add_parser("like", help="endorse a figure (a Like of its current version)")
+    like.add_argument("--as", dest="as_name", required=True)
+    like.add_argument("figure", metavar="FIGURE_URL")
+    like.set_defaults(run=with_federation(like_figure))
+    reply = commands.add_parser("reply", help="reply to a figure; with --value, a correction")
+    reply.add_argument("--as", dest="as_name", required=True)
+    reply.add_argument("figure", metavar="FIGURE_URL")
+    reply.add_argument("text")
+    reply.add_argument("--value", help="the value you propose")
+    reply.add_argument("--unit", help="its unit (default: the figure's)")
+    reply.add_argument("--source", help="URL backing the correction")
+    reply.add_argument("--reason")
+    reply.set_defaults(run=with_federation(reply_figure))
+    trust = commands.add_parser("trust", help="this instance's trust in other domains").add_subparsers(
+        dest="trust", required=True
+    )
+    setting = trust.add_parser("set", help="trust a domain: 0 blocks it, 1 counts it as our own")
+    setting.add_argument("domain")
+    setting.add_argument("value", type=float)
+    setting.set_defaults(run=with_federation(trust_set))
+    trust.add_parser("list", help="domains with a trust set here").set_defaults(run=with_federation(trust_list))
+
+
+async def _parties(fed: Federation, figure_uri: str) -> tuple[list[str], str]:
+    """Who hears about a claim: the figure's group (which relays it) and its author."""
+    row = await fed.instance.pool.fetchrow(
+        "SELECT author, group_uri, audience FROM figures WHERE uri = $1 AND deleted_at IS NULL", figure_uri
+    )
+    if row is None:
+        raise PublicationError(f"no figure {figure_uri} known here (follow its group first)")
+    to = [uri for uri in (row["group_uri"], row["author"]) if uri]
+    return list(dict.fromkeys(to)), row["audience"]
+
+
+async def _send(fed: Federation, actor: Actor, document: JSON, obj: JSON | None = None) -> None:
+    async with fed.instance.pool.acquire() as connection:
+        await publish(connection, actor, document, "direct", obj=obj)
+
+
+async def like_figure(args: argparse.Namespace, fed: Federation) -> None:
+    instance = fed.instance
+    actor = await store.get(instance.pool, args.as_name)
+    to, _ = await _parties(fed, args.figure)
+    like = activity(
+        instance.urls, instance.urls.actor(actor.name), "Like", args.figure, to=to, published=instance.clock()
+    )
+    await _send(fed, actor, like)
+    print(like["id"])
+
+
+def _correction(args: argparse.Namespace, unit_code: str) -> JSON | None:
+    if args.value is None:
+        return None
+    try:
+        value = parse_decimal(args.value)
+        code = parse_unit(args.unit).unit.code if args.unit else unit_code
+    except FiguresError as error:
+        raise ActorError(f"invalid correction: {error}") from None
+    correction: JSON = {"type": "Correction", "value": wire_decimal(value), "unit": {"code": code}, "parsed": False}
+    if args.source:
+        correction["source"] = {"url": args.source}
+    if args.reason:
+        correction["reason"] = args.reason
+    return correction
+
+
+async def reply_figure(args: argparse.Namespace, fed: Federation) -> None:
+    instance = fed.instance
+    actor = await store.get(instance.pool, args.as_name)
+    to, _ = await _parties(fed, args.figure)
+    unit_code = await instance.pool.fetchval("SELECT unit_code FROM figures WHERE uri = $1", args.figure)
+    now = instance.clock()
+    note: JSON = {
+        "@context": AS2,
+        "id": instance.urls.object(str(uuid.uuid4())),
+        "type": "Note",
+        "attributedTo": instance.urls.actor(actor.name),
+        "inReplyTo": args.figure,
+        "content": note_html(args.text),
+        "published": iso(now),
+        "to": to,
+        "cc": [],
+    }
+    correction = _correction(args, str(unit_code))
+    if correction is not None:
+        note["correction"] = correction
+    create = activity(instance.urls, instance.urls.actor(actor.name), "Create", note, to=to, published=now)
+    await _send(fed, actor, create, note)
+    print(note["id"])
+
+
+async def trust_set(args: argparse.Namespace, fed: Federation) -> None:
+    try:
+        await claims.set_trust(fed.instance.pool, args.domain, args.value)
+    except ValueError as error:
+        raise ActorError(f"trust {args.domain}: {error}") from None
+    print(f"{args.domain.lower()}\t{args.value}")
+
+
+async def trust_list(args: argparse.Namespace, fed: Federation) -> None:
+    print(f"{fed.instance.urls.domain}\t1.0\t(this instance)")
+    for domain, value in sorted((await claims.trust_levels(fed.instance.pool)).items()):
+        print(f"{domain}\t{value}")
+    print(f"*\t{claims.DEFAULT_NEW_TRUST}\t(any other domain)")
+
+
+async def consensus_show(args: argparse.Namespace, fed: Federation) -> None:
+    row = await fed.instance.pool.fetchrow("SELECT * FROM consensus WHERE figure_uri = $1", args.figure)
+    if row is None:
+        raise PublicationError(f"no consensus computed here for {args.figure}")
+    print(
+        f"{row['status']}\t{row['value']:.6g}\t{row['low']:.6g}\t{row['high']:.6g}\tdomains={row['domains']}"
+        f"\tcontributors={row['contributors']}\tagreement={row['agreement']:.3f}"
+    )

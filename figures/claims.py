@@ -1,0 +1,81 @@
+"""Claims read from what people do with a figure: publish it, like it, boost it, reply to correct it.
+
+Pure: the inbox hands in the figure (its versions) and the activity's parts; this says what value, if any, the
+actor claims. A Like endorses the version current when it was made (peers may name the version); a boost is a
+weaker endorsement; a reply with our ``correction`` object proposes its value; a plain reply whose text holds a
+number and a unit (the figure's unit assumed when absent) proposes a parsed correction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from figures.correction_text import parse_correction
+from figures.figure import Figure
+from figures.numbers import FiguresError, Lang, parse_wire_decimal
+from figures.units import compatible, convert, unit_from_code
+
+KINDS = ("publish", "endorse", "boost", "correct")
+
+
+@dataclass(frozen=True)
+class ClaimedValue:
+    """A value in the figure's own unit, with how it was obtained."""
+
+    kind: str
+    value: Decimal
+    version: int | None = None
+    parsed: bool = False
+    source_url: str | None = None
+    reason: str | None = None
+
+
+def publication(figure: Figure) -> ClaimedValue:
+    return ClaimedValue("publish", figure.value, figure.version)
+
+
+def endorsement(
+    versions: Mapping[int, Decimal], current: int, named: object = None, *, boost: bool = False
+) -> ClaimedValue | None:
+    """The value of the version endorsed: the one named if we know it, else the current one."""
+    version = named if isinstance(named, int) and named in versions else current
+    if version not in versions:
+        return None
+    return ClaimedValue("boost" if boost else "endorse", versions[version], version)
+
+
+def correction(obj: Mapping[str, object], figure: Figure) -> ClaimedValue | None:
+    """Our ``correction`` object: a value and a unit compatible with the figure's (converted to it)."""
+    raw_value, raw_unit = obj.get("value"), obj.get("unit")
+    code = raw_unit.get("code") if isinstance(raw_unit, Mapping) else raw_unit
+    if not isinstance(raw_value, str) or not isinstance(code, str):
+        return None
+    try:
+        value = parse_wire_decimal(raw_value)
+        unit = unit_from_code(code)
+        if not compatible(unit, figure.unit):
+            return None
+        converted = convert(value, unit, figure.unit)
+    except (FiguresError, ValueError, ArithmeticError):
+        return None
+    source = obj.get("source")
+    url = source.get("url") if isinstance(source, Mapping) else source
+    reason = obj.get("reason")
+    return ClaimedValue(
+        "correct",
+        converted,
+        None,
+        False,
+        url if isinstance(url, str) else None,
+        reason if isinstance(reason, str) else None,
+    )
+
+
+def reply(content: str, figure: Figure, lang: Lang | None = None) -> ClaimedValue | None:
+    """A plain reply (as from Mastodon): a correction when its text holds a usable value, marked as parsed."""
+    parsed = parse_correction(content, figure, lang)
+    if parsed is None:
+        return None
+    return ClaimedValue("correct", parsed.value, None, True, parsed.source_url, parsed.quote)
