@@ -30,7 +30,13 @@ def header(collection_id: str, url: str, follower_ids: list[str]) -> str:
 
 
 async def followers_on(pool: Pool, actor_id: str, domain: str) -> list[str]:
-    rows = await pool.fetch("SELECT follower FROM follows WHERE followee = $1 AND state = 'accepted'", actor_id)
+    """Accepted followers whose id is on ``domain``; filtered in SQL, as a fan-out asks once per delivery."""
+    rows = await pool.fetch(
+        "SELECT follower FROM follows WHERE followee = $1 AND state = 'accepted'"
+        " AND lower(split_part(split_part(follower, '://', 2), '/', 1)) = lower($2)",
+        actor_id,
+        domain,
+    )
     return [row["follower"] for row in rows if urlsplit(row["follower"]).netloc.lower() == domain.lower()]
 
 

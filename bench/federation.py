@@ -418,7 +418,7 @@ async def ingest(workdir: Path, url: str, peers_port: int, key: rsa.RSAPrivateKe
 def report_ingest(result: Ingest) -> None:
     ratio = result.signed.rate / result.bare.rate
     errors = {status: n for status, n in result.signed.statuses.items() if status != 202}
-    print("signed inbox ingest: draft-cavage RSA-2048 Likes to /inbox, --no-worker (verify, store, enqueue, 202);")
+    print("signed inbox ingest: draft-cavage RSA-2048 Likes to /inbox, --no-worker (verify, store, 202);")
     print(f"  {CONNECTIONS} keep-alive connections; {ROUNDS} alternating slices, {DURATION:.0f} s per side")
     print(f"  bare Starlette 202 : {result.bare.rate:8.0f} requests/s   CPU: {shown(result.bare.cpu_shares())}")
     print(f"  signed ingest      : {result.signed.rate:8.0f} requests/s   CPU: {shown(result.signed.cpu_shares())}")

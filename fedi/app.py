@@ -30,10 +30,11 @@ from fedi.delivery import DELIVER, Deliverer
 from fedi.fetch import Fetcher, Signer, default_client
 from fedi.instance import Instance
 from fedi.negotiation import wants_activity_json
-from fedi.queue import Handler
+from fedi.queue import Handler, Loop
 from fedi.responses import json_response, problem
 from fedi.signatures import KeyCache, SignatureError, SignedRequest, verify_request
 from figures.numbers import Lang
+from inbox.drain import Drain
 from inbox.endpoint import PROCESS, InboxEndpoint, signed_url
 from inbox.handlers import HANDLERS
 from inbox.processor import Processor
@@ -161,3 +162,9 @@ def job_handlers(fed: Federation) -> dict[str, Handler]:
             instance.pool, fed.fetcher, fed.signer_for, instance.clock, Synchronization(instance.pool, instance.urls)
         ),
     }
+
+
+def worker_loops(fed: Federation) -> list[Loop]:
+    """Loops the worker runs beside the queue: the inbox drain."""
+    processor = Processor(fed.instance, fed.remote, HANDLERS)
+    return [Drain(fed.instance.pool, processor).run]

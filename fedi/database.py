@@ -46,6 +46,15 @@ class Database:
             self.embedded = None
 
 
+class _Connection(asyncpg.Connection):
+    """Pooled connections skip asyncpg's reset query on release (a round trip per use): no code of ours leaves
+    session state (LISTEN, prepared cursors, settings) on a pooled connection; advisory locks are released in the
+    same block that takes them."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def _init_connection(connection: Connection) -> None:
     """jsonb columns come and go as Python values: activities are stored as the documents they are."""
     for kind in ("json", "jsonb"):
@@ -65,7 +74,7 @@ async def connect(url: str) -> asyncpg.Connection[asyncpg.Record]:
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> Pool:
     try:
         pool: Pool = await asyncpg.create_pool(
-            url, min_size=min_size, max_size=max_size, init=_init_connection, timeout=10
+            url, min_size=min_size, max_size=max_size, init=_init_connection, timeout=10, connection_class=_Connection
         )
     except (OSError, asyncpg.PostgresError, TimeoutError, ssl.SSLError) as error:
         raise DatabaseUnavailable(f"database unreachable ({_safe(url)}): {error}") from None

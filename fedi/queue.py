@@ -8,11 +8,12 @@ the job up again, so handlers must be idempotent.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 import asyncpg
 from pgqueuer import AsyncpgDriver, Job, Queries, QueueManager
@@ -23,6 +24,7 @@ from fedi.types import JSON
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[JSON], Awaitable[None]]
+Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 class JobPayloadError(Exception):
@@ -76,13 +78,15 @@ def decode(job: Job) -> JSON:
 
 
 class Worker:
-    """Runs queued jobs until :meth:`stop`; any number of workers may share one database."""
+    """Runs queued jobs, and loops that drain tables of their own, until :meth:`stop`; any number of workers may
+    share one database."""
 
     def __init__(
         self,
         url: str,
         handlers: Mapping[str, Handler],
         *,
+        loops: Sequence[Loop] = (),
         concurrency: int = 50,
         heartbeat_timeout: timedelta = timedelta(seconds=15),
     ) -> None:
@@ -92,8 +96,18 @@ class Worker:
         self._heartbeat_timeout = heartbeat_timeout
         self._manager: QueueManager | None = None
         self._stopping = False
+        self._loops = list(loops)
+        self._stop_loops = asyncio.Event()
 
     async def run(self) -> None:
+        tasks = [asyncio.create_task(loop(self._stop_loops)) for loop in self._loops]
+        try:
+            await self._run_queue()
+        finally:
+            self._stop_loops.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _run_queue(self) -> None:
         connection = await connect(self._url)
         try:
             manager = QueueManager(Queries(AsyncpgDriver(connection)))
@@ -113,6 +127,7 @@ class Worker:
 
     def stop(self) -> None:
         self._stopping = True
+        self._stop_loops.set()
         if self._manager is not None:
             self._manager.shutdown.set()
 

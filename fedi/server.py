@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import uvicorn
@@ -21,7 +21,7 @@ from fedi.config import ConfigError, Settings
 from fedi.database import Database, Pool, open_database
 from fedi.instance import Instance
 from fedi.migrator import migrate
-from fedi.queue import Handler, Worker
+from fedi.queue import Handler, Loop, Worker
 from fedi.urls import Urls
 
 logger = logging.getLogger(__name__)
@@ -97,6 +97,7 @@ async def serve(
     app: ASGIApp,
     handlers: dict[str, Handler],
     *,
+    loops: Sequence[Loop] = (),
     host: str,
     port: int,
     with_worker: bool,
@@ -112,7 +113,7 @@ async def serve(
         server_header=False,
     )
     server = _Server(config)
-    worker = Worker(prepared.database.url, handlers) if with_worker else None
+    worker = Worker(prepared.database.url, handlers, loops=loops) if with_worker else None
 
     def stop() -> None:
         server.should_exit = True
@@ -137,8 +138,8 @@ async def serve(
         await prepared.database.close()
 
 
-async def run_worker(prepared: Prepared, handlers: dict[str, Handler]) -> None:
-    worker = Worker(prepared.database.url, handlers)
+async def run_worker(prepared: Prepared, handlers: dict[str, Handler], loops: Sequence[Loop] = ()) -> None:
+    worker = Worker(prepared.database.url, handlers, loops=loops)
     _on_signals(worker.stop)
     logger.info("worker started for %s", prepared.instance.urls.base)
     try:

@@ -15,7 +15,6 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from actors import store
-from fedi import queue
 from fedi.instance import Instance
 from fedi.normalise import Activity, MalformedActivity, normalise_activity
 from fedi.responses import json_response, problem
@@ -152,22 +151,19 @@ class InboxEndpoint:
         return True
 
     async def _store(self, activity: Activity, document: object, signer: str, inbox_of: str | None) -> bool:
-        """Keep the activity as it was sent (peers' own shapes), deduplicated by its id."""
-        async with self._instance.pool.acquire() as connection, connection.transaction():
-            row_id = await connection.fetchval(
-                "INSERT INTO inbox_activities (activity_id, actor, type, document, signer) VALUES ($1, $2, $3, $4, $5)"
-                " ON CONFLICT (activity_id) DO NOTHING RETURNING id",
-                activity.id,
-                activity.actor,
-                activity.types[0],
-                document,
-                signer,
-            )
-            if row_id is None:
-                return False
-            row_id = int(row_id)
-            await queue.enqueue(connection, PROCESS, {"id": row_id, "inbox": inbox_of})
-        return True
+        """Keep the activity as it was sent (peers' own shapes), deduplicated by its id; the row is the work item
+        the worker's drain picks up, so one statement both stores and queues it."""
+        row_id = await self._instance.pool.fetchval(
+            "INSERT INTO inbox_activities (activity_id, actor, type, document, signer, delivered_to)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (activity_id) DO NOTHING RETURNING id",
+            activity.id,
+            activity.actor,
+            activity.types[0],
+            document,
+            signer,
+            inbox_of,
+        )
+        return row_id is not None
 
 
 def signed_url(request: Request, base: str) -> str:

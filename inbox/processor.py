@@ -40,7 +40,7 @@ class Processor:
     async def __call__(self, payload: JSON) -> None:
         pool = self._instance.pool
         row = await pool.fetchrow(
-            "SELECT id, document, processed_at FROM inbox_activities WHERE id = $1", int(payload["id"])
+            "SELECT id, document, processed_at, delivered_to FROM inbox_activities WHERE id = $1", int(payload["id"])
         )
         if row is None or row["processed_at"] is not None:
             return
@@ -58,7 +58,7 @@ class Processor:
             context = Context(self._instance, self._remote, connection)
             outcome = await handler(activity, context) if handler else f"ignored: {activity.types[0]} not handled"
             if not outcome.startswith(("ignored", "rejected")):
-                inbox = payload.get("inbox")
+                inbox = payload.get("inbox") or row["delivered_to"]
                 await record_recipients(
                     connection, self._instance, activity, row["id"], inbox if isinstance(inbox, str) else None
                 )

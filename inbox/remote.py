@@ -9,6 +9,7 @@ own store: an instance talking to itself needs no fetch.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -126,7 +127,13 @@ def parse_actor(document: JSON) -> RemoteActor:
 class RemoteActors:
     """The cache of remote actors and keys; one per process, around the instance's fetcher."""
 
-    def __init__(self, pool: Pool, fetcher: Fetcher, urls: Urls, signer: SignerSource, clock: Clock) -> None:
+    def __init__(
+        self, pool: Pool, fetcher: Fetcher, urls: Urls, signer: SignerSource, clock: Clock, key_memory: int = 4096
+    ) -> None:
+        # Keys verified recently, kept in memory: a busy inbox would otherwise read the same key row per request.
+        # A refresh (after a failed verification) always goes to the network and replaces the entry.
+        self._keys: OrderedDict[str, PublicKeyInfo] = OrderedDict()
+        self._key_memory = key_memory
         self._pool = pool
         self._fetcher = fetcher
         self._urls = urls
@@ -180,6 +187,8 @@ class RemoteActors:
             )
 
     async def mark_gone(self, uri: str) -> None:
+        for key_id in [key for key, info in self._keys.items() if info.owner == uri]:
+            del self._keys[key_id]
         await self._pool.execute("UPDATE remote_actors SET gone_at = $2 WHERE uri = $1", uri, self._clock())
         await self._pool.execute("DELETE FROM remote_keys WHERE owner = $1", uri)
 
@@ -188,10 +197,21 @@ class RemoteActors:
         if self._urls.is_local(key_id):
             return await self._local_key(key_id)
         if not refresh:
+            known = self._keys.get(key_id)
+            if known is not None:
+                self._keys.move_to_end(key_id)
+                return known
             row = await self._pool.fetchrow("SELECT owner, material FROM remote_keys WHERE key_id = $1", key_id)
             if row is not None:
-                return PublicKeyInfo(owner=row["owner"], material=row["material"])
-        return await self._fetch_key(key_id)
+                return self._remember_key(key_id, PublicKeyInfo(owner=row["owner"], material=row["material"]))
+        return self._remember_key(key_id, await self._fetch_key(key_id))
+
+    def _remember_key(self, key_id: str, info: PublicKeyInfo) -> PublicKeyInfo:
+        self._keys[key_id] = info
+        self._keys.move_to_end(key_id)
+        while len(self._keys) > self._key_memory:
+            self._keys.popitem(last=False)
+        return info
 
     async def _fetch_key(self, key_id: str) -> PublicKeyInfo:
         url = key_id.split("#", 1)[0]

@@ -7,7 +7,7 @@ import argparse
 from actors import store
 from actors.actor import ActorError
 from fedi import server
-from fedi.app import build_app, federation, job_handlers
+from fedi.app import build_app, federation, job_handlers, worker_loops
 from fedi.config import Settings
 
 
@@ -22,7 +22,13 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
     fed = federation(instance)
     try:
         await server.serve(
-            prepared, build_app(fed), job_handlers(fed), host=args.host, port=args.port, with_worker=not args.no_worker
+            prepared,
+            build_app(fed),
+            job_handlers(fed),
+            loops=worker_loops(fed),
+            host=args.host,
+            port=args.port,
+            with_worker=not args.no_worker,
         )
     finally:
         await fed.close()
@@ -33,7 +39,7 @@ async def worker(args: argparse.Namespace, settings: Settings) -> int:
     prepared = await server.prepare(settings, serving=False)
     fed = federation(prepared.instance)
     try:
-        await server.run_worker(prepared, job_handlers(fed))
+        await server.run_worker(prepared, job_handlers(fed), worker_loops(fed))
     finally:
         await fed.close()
     return 0
