@@ -8,13 +8,16 @@ status changes or the value leaves the interval last published — never a storm
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from actors.claims import CONSENSUS, DEFAULT_NEW_TRUST, trust_levels
 from actors.publication import Publisher
 from fedi.database import Pool
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
-from figures.consensus import Claim, Consensus, Kind, Policy, Status
+from figures.consensus import Claim, Consensus, Kind, Policy, Status, Summary
+from figures.ledger import Ledger
 from figures.recompute import recompute
 from figures.rows import rows_of
 
@@ -22,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["CONSENSUS", "ConsensusJob", "should_publish"]
 
+ShareSummary = Callable[[Summary], Awaitable[None]]
 _KINDS = {"publish": Kind.PUBLISH, "endorse": Kind.ENDORSE, "boost": Kind.ENDORSE, "correct": Kind.CORRECT}
 
 
@@ -44,7 +48,10 @@ def should_publish(previous: dict[str, object] | None, result: Consensus) -> boo
 class ConsensusJob:
     """The ``consensus`` job: recompute one figure, store it, publish it when it is ours and it changed."""
 
-    def __init__(self, pool: Pool, urls: Urls, clock: Clock, publisher: Publisher) -> None:
+    def __init__(
+        self, pool: Pool, urls: Urls, clock: Clock, publisher: Publisher, share_summary: ShareSummary | None = None
+    ) -> None:
+        self._share_summary = share_summary
         self._pool = pool
         self._urls = urls
         self._clock = clock
@@ -57,15 +64,44 @@ class ConsensusJob:
         return Policy(own_domain=self._urls.domain, tau_new=DEFAULT_NEW_TRUST, trust=await trust_levels(self._pool))
 
     async def recompute(self, figure_uri: str) -> Consensus | None:
+        """One figure, after a claim or a summary about it arrived (the incremental path)."""
+        return (await self._run([figure_uri])).get(figure_uri)
+
+    async def recompute_all(self) -> int:
+        """Every figure at once, so that actor weights are learned across all their claims (the batch path)."""
+        return len(await self._run(None))
+
+    async def _run(self, figures: list[str] | None) -> dict[str, Consensus]:
         policy = await self.policy()
+        claims = await self._claims(figures, policy)
+        summaries = await self._summaries(figures)
+        if not claims and not summaries:
+            return {}
+        scope = sorted({claim.figure for claim in claims} | {summary.figure for summary in summaries})
+        previous_rows = {
+            row["figure_uri"]: dict(row)
+            for row in await self._pool.fetch("SELECT * FROM consensus WHERE figure_uri = ANY($1)", scope)
+        }
+        previous = {uri: _consensus(uri, row) for uri, row in previous_rows.items()}
+        now = self._clock()
+        results = recompute(rows_of(claims, summaries), policy, now, previous).numbers
+        for uri, result in results.items():
+            await self._store(result)
+            await self._maybe_publish(uri, previous_rows.get(uri), result)
+        await self._share(claims, policy, now)
+        return results
+
+    async def _claims(self, figures: list[str] | None, policy: Policy) -> list[Claim]:
+        where = "withdrawn_at IS NULL" + (" AND figure_uri = ANY($1)" if figures is not None else "")
         rows = await self._pool.fetch(
-            "SELECT DISTINCT ON (actor) actor, domain, kind, value, version, made_at FROM claims"
-            " WHERE figure_uri = $1 AND withdrawn_at IS NULL ORDER BY actor, made_at DESC, id DESC",
-            figure_uri,
+            "SELECT DISTINCT ON (figure_uri, actor) figure_uri, actor, domain, kind, value, version, made_at"
+            f" FROM claims WHERE {where} ORDER BY figure_uri, actor, made_at DESC, id DESC",
+            *([figures] if figures is not None else []),
         )
-        claims = [
+        negative = {row["figure_uri"] for row in rows if row["value"] <= 0}
+        return [
             Claim(
-                figure_uri,
+                row["figure_uri"],
                 row["actor"],
                 row["domain"],
                 float(row["value"]),
@@ -73,25 +109,45 @@ class ConsensusJob:
                 row["made_at"],
                 policy.announce_factor if row["kind"] == "boost" else 1.0,
                 row["version"],
-                ratio=float(row["value"]) > 0,
+                ratio=row["figure_uri"] not in negative,
             )
             for row in rows
         ]
-        if not claims:
-            return None
-        ratio = all(claim.value > 0 for claim in claims)
-        claims = [
-            Claim(c.figure, c.actor, c.domain, c.value, c.kind, c.made_at, c.factor, c.version, ratio) for c in claims
+
+    async def _summaries(self, figures: list[str] | None) -> list[Summary]:
+        """Peers' summaries (mode B): each stands for all its origin's actors, whose raw claims it shadows."""
+        where = " WHERE figure_uri = ANY($1)" if figures is not None else ""
+        rows = await self._pool.fetch(f"SELECT * FROM summaries{where}", *([figures] if figures is not None else []))
+        return [
+            Summary(
+                row["figure_uri"],
+                row["origin"],
+                row["value"],
+                row["low"],
+                row["high"],
+                row["weight"],
+                row["count"],
+                row["version"],
+                row["made_at"],
+                ratio=row["value"] > 0 and row["low"] > 0,
+            )
+            for row in rows
         ]
-        previous_row = await self._pool.fetchrow("SELECT * FROM consensus WHERE figure_uri = $1", figure_uri)
-        previous = {figure_uri: _consensus(figure_uri, dict(previous_row))} if previous_row else None
-        now = self._clock()
-        result = recompute(rows_of(claims), policy, now, previous).numbers.get(figure_uri)
-        if result is None:
-            return None
-        await self._store(result)
-        await self._maybe_publish(figure_uri, dict(previous_row) if previous_row else None, result)
-        return result
+
+    async def _share(self, claims: list[Claim], policy: Policy, now: datetime) -> None:
+        """Send our own actors' summaries to our peers; never anything received from elsewhere."""
+        if self._share_summary is None:
+            return
+        own = [claim for claim in claims if claim.domain == policy.own_domain]
+        if not own:
+            return
+        ledger = Ledger(policy)
+        for claim in own:
+            ledger.add(claim, now)
+        for figure in sorted({claim.figure for claim in own}):
+            summary = ledger.summary(figure, None, now)
+            if summary is not None:
+                await self._share_summary(summary)
 
     async def _store(self, result: Consensus) -> None:
         await self._pool.execute(

@@ -44,8 +44,17 @@ async def record_incoming(
     inbox: str | None,
     shared_inbox: str | None,
 ) -> Follow:
-    """Store a received Follow; a repeated follow of the same pair keeps its state and takes the new id."""
+    """Store a received Follow; a repeated follow of the same pair keeps its state and takes the new id.
+
+    The instance actor accepts only its peers: instances it follows itself (``chiffres peer add``)."""
     state = "pending" if followee.manually_approves else "accepted"
+    if followee.is_instance:
+        peer = await connection.fetchval(
+            "SELECT 1 FROM follows WHERE follower = $1 AND followee = $2 AND state <> 'rejected'",
+            urls.instance_actor(),
+            follower,
+        )
+        state = "accepted" if peer else "pending"
     row = await connection.fetchrow(
         "INSERT INTO follows (activity_id, follower, followee, state, document, follower_inbox, follower_shared_inbox)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -55,7 +64,7 @@ async def record_incoming(
         " RETURNING id, activity_id, follower, followee, state",
         document["id"],
         follower,
-        urls.actor(followee.name),
+        store.uri_of(urls, followee),
         state,
         document,
         inbox,
@@ -69,7 +78,7 @@ async def listing(pool: Pool, urls: Urls, *, actor: Actor | None = None, pending
     """Follows of and by local actors, oldest first."""
     clauses, values = [], []
     if actor is not None:
-        values.append(urls.actor(actor.name))
+        values.append(store.uri_of(urls, actor))
         clauses.append("(followee = $1 OR follower = $1)")
     if pending_only:
         clauses.append("state = 'pending'")
@@ -86,8 +95,7 @@ async def _incoming(
     row = await connection.fetchrow(
         "SELECT id, activity_id, follower, followee, state, document FROM follows WHERE id = $1 FOR UPDATE", follow_id
     )
-    name = urls.local_name(row["followee"]) if row else None
-    followee = await store.find(connection, name) if name else None
+    followee = await store.by_uri(connection, urls, row["followee"]) if row else None
     if row is None or followee is None or row["document"] is None:
         raise FollowError(f"no follow request {follow_id} to a local actor")
     if actor is not None and followee.id != actor.id:
@@ -114,7 +122,7 @@ async def _answer(pool: Pool, urls: Urls, follow_id: int, kind: str, clock: Cloc
             raise FollowError(f"follow {follow_id} was rejected; the follower must follow again")
         state = "accepted" if kind == "Accept" else "rejected"
         await connection.execute("UPDATE follows SET state = $2, updated_at = now() WHERE id = $1", follow_id, state)
-        answer = activity(urls, urls.actor(followee.name), kind, document, to=[follow.follower], published=clock())
+        answer = activity(urls, store.uri_of(urls, followee), kind, document, to=[follow.follower], published=clock())
         await publish(connection, followee, answer, "direct")
     return Follow(follow.id, follow.activity_id, follow.follower, follow.followee, state)
 
@@ -129,7 +137,7 @@ async def pending_ids(pool: Pool, urls: Urls, actor: Actor | None) -> list[int]:
 
 async def follow(pool: Pool, urls: Urls, actor: Actor, target: str, target_inbox: str, clock: Clock) -> Follow:
     """Follow someone (here or elsewhere); pending until their Accept arrives."""
-    actor_id = urls.actor(actor.name)
+    actor_id = store.uri_of(urls, actor)
     document: JSON = {
         "@context": AS2,
         "id": new_activity_id(urls),
@@ -161,7 +169,7 @@ async def follow(pool: Pool, urls: Urls, actor: Actor, target: str, target_inbox
 
 
 async def unfollow(pool: Pool, urls: Urls, actor: Actor, target: str, clock: Clock) -> Follow:
-    actor_id = urls.actor(actor.name)
+    actor_id = store.uri_of(urls, actor)
     async with pool.acquire() as connection, connection.transaction():
         row = await connection.fetchrow(
             "DELETE FROM follows WHERE follower = $1 AND followee = $2 AND state <> 'rejected'"

@@ -23,6 +23,7 @@ from actors.actor import (
 )
 from fedi import keys
 from fedi.database import Connection, Pool, borrow
+from fedi.urls import Urls
 
 KeyFactory = Callable[[], keys.KeyPair]
 
@@ -135,3 +136,15 @@ async def signing_keys(db: Pool | Connection, actor_id: int) -> SigningKeys:
 async def counts(db: Pool | Connection) -> dict[str, int]:
     rows = await db.fetch("SELECT kind, count(*) AS n FROM actors GROUP BY kind")
     return {row["kind"]: row["n"] for row in rows}
+
+
+async def by_uri(db: Pool | Connection, urls: Urls, uri: str) -> Actor | None:
+    """The local actor an id names: a member, a group or the instance actor."""
+    if uri == urls.instance_actor():
+        return await find(db, INSTANCE_ACTOR_NAME)
+    name = urls.local_name(uri)
+    return await find(db, name) if name else None
+
+
+def uri_of(urls: Urls, actor: Actor) -> str:
+    return urls.instance_actor() if actor.is_instance else urls.actor(actor.name)

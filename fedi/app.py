@@ -22,6 +22,7 @@ from actors import routes as actor_routes
 from actors import store
 from actors.consensus import CONSENSUS, ConsensusJob
 from actors.outbox import FANOUT, FanOut
+from actors.peers import Sharing
 from actors.publication import Publisher
 from actors.synchronization import Synchronization
 from fedi import keys, urls
@@ -157,6 +158,7 @@ def job_handlers(fed: Federation) -> dict[str, Handler]:
             instance.urls,
             instance.clock,
             Publisher(instance.pool, instance.urls, instance.clock, language),
+            Sharing(instance.pool, instance.urls, instance.clock),
         ),
         DELIVER: Deliverer(
             instance.pool, fed.fetcher, fed.signer_for, instance.clock, Synchronization(instance.pool, instance.urls)

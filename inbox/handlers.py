@@ -7,9 +7,11 @@ and tombstoned by ``Delete``; likes and boosts of our objects are kept for the c
 
 from __future__ import annotations
 
-from actors import follows, store
+from actors import follows, peers, store
+from actors.claims import CONSENSUS
 from actors.outbox import activity as new_activity
 from actors.outbox import publish
+from fedi import queue
 from fedi.normalise import Activity
 from inbox import claims as claims_in
 from inbox import figures as received_figures
@@ -23,9 +25,8 @@ _NOTE_TYPES = ("Note", "Question", "Article", "Page")
 async def on_follow(activity: Activity, context: Context) -> str:
     urls, connection = context.instance.urls, context.connection
     target = activity.object_id
-    name = urls.local_name(target) if target else None
-    followee = await store.find(connection, name) if name else None
-    if followee is None or followee.is_instance:
+    followee = await store.by_uri(connection, urls, target) if target else None
+    if followee is None:
         return f"ignored: follow of {target}, not a local actor"
     inbox, shared = await _inboxes(activity.actor, context)
     if inbox is None:
@@ -36,7 +37,7 @@ async def on_follow(activity: Activity, context: Context) -> str:
     if follow.state == "accepted":
         answer = new_activity(
             urls,
-            urls.actor(followee.name),
+            store.uri_of(urls, followee),
             "Accept",
             activity.to_json(),
             to=[activity.actor],
@@ -156,6 +157,8 @@ async def on_create(activity: Activity, context: Context) -> str:
 
 
 async def on_update(activity: Activity, context: Context) -> str:
+    if activity.object is not None and activity.object.is_a(peers.SUMMARY_TYPE):
+        return await _on_summary(activity, context)
     note = activity.object
     if note is None or note.id is None or not note.is_a(*_NOTE_TYPES):
         return "ignored: not an embedded note"
@@ -171,6 +174,25 @@ async def on_update(activity: Activity, context: Context) -> str:
     if figure:
         return f"updated; {figure}"
     return "updated" if not result.endswith(" 0") else "ignored: not newer or unknown"
+
+
+async def _on_summary(activity: Activity, context: Context) -> str:
+    """A peer's consensus summary (mode B): replaces its previous one and triggers our own recomputation."""
+    if not await peers.is_peer(context.connection, context.instance.urls, activity.actor):
+        return "ignored: summary from an instance that is not our peer"
+    made_at = timestamp(activity.get("published")) or context.instance.clock()
+    summary = peers.summary_from(
+        activity.object.to_json() if activity.object else None, host_of(activity.actor), made_at
+    )
+    if summary is None:
+        return "ignored: malformed summary"
+    known = await context.connection.fetchval("SELECT 1 FROM figures WHERE uri = $1", summary.figure)
+    if not known:
+        return "ignored: summary of a figure we do not know"
+    if not await peers.remember(context.connection, summary):
+        return "ignored: an older summary"
+    await queue.enqueue(context.connection, CONSENSUS, {"figure": summary.figure})
+    return "summary replaced"
 
 
 async def on_delete(activity: Activity, context: Context) -> str:

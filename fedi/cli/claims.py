@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import argparse
 import uuid
+from decimal import Decimal
 
-from actors import claims, store
+from actors import claims, follows, store
 from actors.actor import Actor, ActorError
+from actors.consensus import CONSENSUS, ConsensusJob
 from actors.notes import note_html
 from actors.outbox import activity, iso, publish
 from actors.publication import PublicationError
-from fedi.app import Federation
+from fedi.app import Federation, job_handlers
 from fedi.cli.common import with_federation
 from fedi.negotiation import AS2
 from fedi.types import JSON
+from figures import claims as reading
+from figures.claims import ClaimedValue
+from figures.figure import Figure, figure_from_wire
 from figures.numbers import FiguresError, parse_decimal, wire_decimal
 from figures.units import parse_unit
+from inbox.remote import ActorUnavailable
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,6 +46,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     setting.add_argument("value", type=float)
     setting.set_defaults(run=with_federation(trust_set))
     trust.add_parser("list", help="domains with a trust set here").set_defaults(run=with_federation(trust_list))
+    peer = commands.add_parser("peer", help="peer instances (consensus summaries)").add_subparsers(
+        dest="peer", required=True
+    )
+    adding = peer.add_parser("add", help="exchange consensus summaries with another instance of ours")
+    adding.add_argument("domain")
+    adding.set_defaults(run=with_federation(peer_add))
+    peer.add_parser("list", help="peers and their state").set_defaults(run=with_federation(peer_list))
 
 
 async def _parties(fed: Federation, figure_uri: str) -> tuple[list[str], str]:
@@ -66,6 +79,8 @@ async def like_figure(args: argparse.Namespace, fed: Federation) -> None:
         instance.urls, instance.urls.actor(actor.name), "Like", args.figure, to=to, published=instance.clock()
     )
     await _send(fed, actor, like)
+    figure, versions = await _current(fed, args.figure)
+    await _record_own(fed, actor, args.figure, reading.endorsement(versions, figure.version), like["id"])
     print(like["id"])
 
 
@@ -107,6 +122,9 @@ async def reply_figure(args: argparse.Namespace, fed: Federation) -> None:
         note["correction"] = correction
     create = activity(instance.urls, instance.urls.actor(actor.name), "Create", note, to=to, published=now)
     await _send(fed, actor, create, note)
+    figure, _ = await _current(fed, args.figure)
+    claimed = reading.correction(correction, figure) if correction else reading.reply(args.text, figure)
+    await _record_own(fed, actor, args.figure, claimed, str(note["id"]))
     print(note["id"])
 
 
@@ -133,3 +151,72 @@ async def consensus_show(args: argparse.Namespace, fed: Federation) -> None:
         f"{row['status']}\t{row['value']:.6g}\t{row['low']:.6g}\t{row['high']:.6g}\tdomains={row['domains']}"
         f"\tcontributors={row['contributors']}\tagreement={row['agreement']:.3f}"
     )
+
+
+async def _record_own(
+    fed: Federation, actor: Actor, figure_uri: str, claimed: ClaimedValue | None, reference: str
+) -> None:
+    """Our member's claim counts here at once (and in the summaries we send our peers)."""
+    if claimed is None:
+        return
+    async with fed.instance.pool.acquire() as connection, connection.transaction():
+        await claims.record(
+            connection,
+            figure_uri,
+            fed.instance.urls.actor(actor.name),
+            fed.instance.urls.domain,
+            claimed,
+            reference,
+            fed.instance.clock(),
+        )
+
+
+async def _current(fed: Federation, figure_uri: str) -> tuple[Figure, dict[int, Decimal]]:
+    row = await fed.instance.pool.fetchrow("SELECT id, wire, language FROM figures WHERE uri = $1", figure_uri)
+    if row is None:
+        raise PublicationError(f"no figure {figure_uri} known here")
+    versions = await fed.instance.pool.fetch(
+        "SELECT version, wire FROM figure_versions WHERE figure_id = $1", row["id"]
+    )
+    figure = figure_from_wire(row["wire"], "en" if row["language"] == "en" else "fr")
+    return figure, {v["version"]: Decimal(str(v["wire"]["value"])) for v in versions}
+
+
+async def peer_add(args: argparse.Namespace, fed: Federation) -> None:
+    """Our instance actor follows theirs; their pending follow of ours, if any, is accepted: peers both ways."""
+    instance = fed.instance
+    target = f"{instance.settings.scheme}://{args.domain.strip().lower()}/actor"
+    try:
+        remote = await fed.remote.actor(target, refresh=True)
+    except ActorUnavailable as error:
+        raise ActorError(f"cannot reach the instance actor of {args.domain}: {error}") from None
+    ours = await store.instance_actor(instance.pool)
+    made = await follows.follow(instance.pool, instance.urls, ours, remote.uri, remote.inbox, instance.clock)
+    waiting = [
+        row["id"]
+        for row in await instance.pool.fetch(
+            "SELECT id FROM follows WHERE follower = $1 AND followee = $2 AND state = 'pending'",
+            remote.uri,
+            instance.urls.instance_actor(),
+        )
+    ]
+    if waiting:
+        await follows.approve(instance.pool, instance.urls, waiting, instance.clock, ours)
+    print(f"{remote.uri}\t{made.state}")
+
+
+async def peer_list(args: argparse.Namespace, fed: Federation) -> None:
+    me = fed.instance.urls.instance_actor()
+    rows = await fed.instance.pool.fetch(
+        "SELECT follower, followee, state FROM follows WHERE follower = $1 OR followee = $1 ORDER BY id", me
+    )
+    for row in rows:
+        direction = "we follow" if row["follower"] == me else "follows us"
+        print(f"{row['followee'] if row['follower'] == me else row['follower']}\t{direction}\t{row['state']}")
+
+
+async def consensus_recompute(args: argparse.Namespace, fed: Federation) -> None:
+    job = job_handlers(fed)[CONSENSUS]
+    if not isinstance(job, ConsensusJob):
+        raise ActorError("the consensus job is not available")
+    print(f"{await job.recompute_all()} figures recomputed")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from fedi.cli.claims import consensus_show
+from fedi.cli.claims import consensus_recompute, consensus_show
 from fedi.cli.common import with_federation
 from fedi.config import Settings
 from figures import offline
@@ -32,6 +32,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     show = consensus.add_parser("show", help="the consensus this instance computed for a figure")
     show.add_argument("figure", metavar="FIGURE_URL")
     show.set_defaults(run=with_federation(consensus_show))
+    again = consensus.add_parser("recompute", help="recompute every figure's consensus (actor weights learned anew)")
+    again.set_defaults(run=with_federation(consensus_recompute))
 
 
 def _open(path: Path, encoding: str) -> TextIO:

@@ -1,0 +1,119 @@
+"""Peer instances (federation mode B): instance actors that follow each other and exchange consensus summaries.
+
+A summary says what one origin's own actors think of a figure (value, interval, Σ weight, count). The receiver
+replaces the previous summary from that origin, weighs it with its own trust and cap, and never re-exports it:
+summaries we send are computed from our own actors' claims only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from actors import store
+from actors.outbox import activity, iso, publish
+from fedi.database import Connection, Pool
+from fedi.types import JSON, Clock
+from fedi.urls import Urls
+from figures.consensus import ConsensusError, Summary
+
+SUMMARY_TYPE = "ConsensusSummary"
+
+
+def summary_document(summary: Summary, urls: Urls) -> JSON:
+    digest = hashlib.sha256(summary.figure.encode()).hexdigest()[:32]
+    return {
+        "id": f"{urls.instance_actor()}/summaries/{digest}",
+        "type": SUMMARY_TYPE,
+        "figure": summary.figure,
+        "origin": summary.origin,
+        "value": summary.value,
+        "low": summary.low,
+        "high": summary.high,
+        "weight": summary.weight,
+        "count": summary.count,
+        "version": summary.version,
+        "made": iso(summary.made_at),
+    }
+
+
+def summary_from(document: object, origin: str, made_at: datetime) -> Summary | None:
+    """A peer's summary, if well formed and about its own origin; None otherwise."""
+    if not isinstance(document, dict) or document.get("origin") != origin:
+        return None
+    try:
+        value, low, high, weight = (float(document[key]) for key in ("value", "low", "high", "weight"))
+        version = document.get("version")
+        return Summary(
+            str(document["figure"]),
+            origin,
+            value,
+            low,
+            high,
+            weight,
+            int(document["count"]),
+            version if isinstance(version, int) else None,
+            made_at,
+            ratio=value > 0 and low > 0,
+        )
+    except (KeyError, TypeError, ValueError, ConsensusError):
+        return None
+
+
+async def remember(connection: Connection, summary: Summary) -> bool:
+    """Replace the origin's previous summary of the figure (only by a newer one)."""
+    result = await connection.execute(
+        "INSERT INTO summaries (figure_uri, origin, value, low, high, weight, count, version, made_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (figure_uri, origin) DO UPDATE SET"
+        " value = excluded.value, low = excluded.low, high = excluded.high, weight = excluded.weight,"
+        " count = excluded.count, version = excluded.version, made_at = excluded.made_at, received_at = now()"
+        " WHERE summaries.made_at <= excluded.made_at",
+        summary.figure,
+        summary.origin,
+        summary.value,
+        summary.low,
+        summary.high,
+        summary.weight,
+        summary.count,
+        summary.version,
+        summary.made_at,
+    )
+    return not result.endswith(" 0")
+
+
+async def is_peer(db: Pool | Connection, urls: Urls, actor_uri: str) -> bool:
+    """A peer is an instance actor we follow and that accepted."""
+    return bool(
+        await db.fetchval(
+            "SELECT 1 FROM follows WHERE follower = $1 AND followee = $2 AND state = 'accepted'",
+            urls.instance_actor(),
+            actor_uri,
+        )
+    )
+
+
+class Sharing:
+    """Sends our summaries to the instances that follow our instance actor."""
+
+    def __init__(self, pool: Pool, urls: Urls, clock: Clock) -> None:
+        self._pool = pool
+        self._urls = urls
+        self._clock = clock
+
+    async def __call__(self, summary: Summary) -> None:
+        followers = await self._pool.fetchval(
+            "SELECT count(*) FROM follows WHERE followee = $1 AND state = 'accepted'", self._urls.instance_actor()
+        )
+        if not followers:
+            return
+        instance = await store.instance_actor(self._pool)
+        update = activity(
+            self._urls,
+            self._urls.instance_actor(),
+            "Update",
+            summary_document(summary, self._urls),
+            to=[f"{self._urls.instance_actor()}/followers"],
+            published=self._clock(),
+        )
+        async with self._pool.acquire() as connection:
+            await publish(connection, instance, update, "followers")
