@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import jsonschema
+
+from figures.consensus import Consensus, Status
+from figures.figure import build_figure
+from figures.verdict import line, wire
+from schemas import load_json
+
+FIGURE = build_figure(
+    {
+        "value": "812",
+        "unit": "€/mois",
+        "measures": "loyer médian T2",
+        "place": "Lyon",
+        "period": "2026-Q2",
+        "source": "https://observatoire.example/loyers",
+    }
+)
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+def _consensus(status: Status, value: float = 845.0) -> Consensus:
+    return Consensus("f", value, value - 20, value + 20, status, 0.8, 5.2, 7, 3, NOW)
+
+
+def test_lines_in_french_and_english() -> None:
+    assert line(_consensus(Status.CONFIRMED, 812.0), FIGURE, "fr") == "✔ confirmé par 7 contributeurs de 3 instances"
+    assert line(_consensus(Status.CONFIRMED, 812.0), FIGURE, "en") == "✔ confirmed by 7 contributors from 3 instances"
+    corrected = line(_consensus(Status.CORRECTED), FIGURE, "fr")
+    assert corrected.startswith("⚠ corrigé : 845")
+    assert "(812" in corrected
+    assert line(_consensus(Status.INSUFFICIENT), FIGURE, "en").startswith("…")
+
+
+def test_wire_object_validates_and_rounds_to_the_figures_precision() -> None:
+    document = wire(_consensus(Status.CORRECTED, 845.2345678), FIGURE, "https://chiffres.test/actor")
+    assert document["value"] == "845"
+    assert document["status"] == "corrected"
+    assert document["computedAt"] == "2026-06-01T12:00:00Z"
+    assert document["unit"]["code"] == FIGURE.unit.code
+    schema = load_json("consensus.schema.json")
+    jsonschema.validate(document, schema)
+    insufficient = wire(_consensus(Status.INSUFFICIENT), FIGURE, "https://chiffres.test/actor")
+    assert "value" not in insufficient
+    jsonschema.validate(insufficient, schema)
