@@ -12,7 +12,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -61,6 +61,20 @@ async def resolve_domain(pool: Pool, settings: Settings, *, serving: bool) -> st
     return wanted
 
 
+async def resolve_mode(pool: Pool, settings: Settings, *, serving: bool) -> Settings:
+    """A command run beside a development instance (``make serve``) works in development mode too: the ids it
+    mints must be the server's http ids, and the peers it reaches live on loopback."""
+    if serving:
+        await pool.execute(
+            "INSERT INTO instance_settings (key, value) VALUES ('dev', $1)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            "1" if settings.dev else "0",
+        )
+        return settings
+    recorded = await pool.fetchval("SELECT value FROM instance_settings WHERE key = 'dev'")
+    return replace(settings, dev=True) if recorded == "1" and not settings.dev else settings
+
+
 async def prepare(settings: Settings, *, serving: bool, pool_size: int = 10) -> Prepared:
     """Open (or start) the database, bring its schema up to date and settle the domain."""
     database = await open_database(settings, min_size=1, max_size=pool_size)
@@ -69,6 +83,7 @@ async def prepare(settings: Settings, *, serving: bool, pool_size: int = 10) -> 
             applied = await migrate(connection)
         if applied:
             logger.info("applied migrations: %s", ", ".join(f"{m.version:04d}_{m.name}" for m in applied))
+        settings = await resolve_mode(database.pool, settings, serving=serving)
         domain = await resolve_domain(database.pool, settings, serving=serving)
         urls = Urls.for_domain(domain, settings.scheme)
         return Prepared(database, Instance(settings.with_domain(domain), urls, database.pool))

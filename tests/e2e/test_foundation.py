@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -128,3 +130,23 @@ def test_stopping_the_server_stops_its_database(tmp_path: Path) -> None:
         code = alone.stop()
     assert code == 0
     assert not _postgres_for(data_dir)
+
+
+def test_a_command_without_dev_mode_works_beside_a_dev_server(tmp_path: Path) -> None:
+    """As a newcomer does: `make serve` in one terminal, `.venv/bin/chiffres actor create` in another."""
+    alone = InstanceProcess(tmp_path).start()
+    try:
+        alone.wait_ready()
+        plain = {key: value for key, value in alone.env.items() if key != "CHIFFRES_DEV"}
+        result = subprocess.run(
+            [sys.executable, "-m", "fedi.cli", "actor", "create", "loyers", "--group"],
+            env=plain,
+            capture_output=True,
+            text=True,
+            cwd=alone.directory,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == f"{alone.base}/actors/loyers"
+    finally:
+        alone.stop()
