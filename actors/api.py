@@ -23,6 +23,7 @@ from actors.actor import Actor, ActorError
 from actors.openapi import CSV_COLUMNS, CSV_TYPE, JSONL_TYPE, OPERATIONS, document
 from actors.publication import PublicationError, Publisher
 from actors.query import MEMBER, Listed, Viewer, csv_row, record, timestamp
+from fedi.bodies import BodyTooLarge, read_capped, unstorable
 from fedi.instance import Instance
 from fedi.responses import json_response
 from figures.figure import FigureValidationError, build_figure
@@ -59,34 +60,21 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not a number")
 
 
-def _has_nul(value: object) -> bool:
-    """PostgreSQL text cannot hold NUL: refused here as bad input rather than failing in the database."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
 async def read_body(request: Request) -> dict[str, Any]:
     """The JSON object sent, numbers as Decimal so that "845.50" keeps its last digit."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise ApiError(413, f"the body is larger than {MAX_BODY} bytes")
-        chunks.append(chunk)
     try:
-        body = json.loads(b"".join(chunks), parse_float=Decimal, parse_constant=_reject_constant)
-        nul = _has_nul(body)
+        raw = await read_capped(request, MAX_BODY)
+    except BodyTooLarge:
+        raise ApiError(413, f"the body is larger than {MAX_BODY} bytes") from None
+    try:
+        body = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+        reason = unstorable(body)
     except (ValueError, RecursionError) as error:
         raise ApiError(400, f"the body is not JSON: {error}") from None
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
-    if nul:
-        raise ApiError(400, "the body contains a NUL character")
+    if reason:
+        raise ApiError(400, f"the body cannot be stored: {reason}")
     return body
 
 

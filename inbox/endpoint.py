@@ -15,6 +15,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from actors import store
+from fedi.bodies import BodyTooLarge, read_capped, unstorable
 from fedi.instance import Instance
 from fedi.normalise import Activity, MalformedActivity, normalise_activity
 from fedi.responses import json_response, problem
@@ -26,23 +27,6 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
 PROCESS = "inbox"
 _AUTHORED = ("Create", "Update", "Delete")
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-async def read_capped(request: Request, limit: int = MAX_BODY) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def parse_body(body: bytes) -> object:
@@ -58,22 +42,9 @@ def _refuse_constant(name: str) -> object:
 
 def storable(document: object) -> None:
     """PostgreSQL stores neither NUL characters nor lone surrogates, which JSON can escape: refuse them here."""
-    try:
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise MalformedActivity("the activity holds an unpaired surrogate escape") from None
-    if _has_nul(document):
-        raise MalformedActivity("the activity holds a NUL character")
-
-
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
+    reason = unstorable(document)
+    if reason:
+        raise MalformedActivity(f"the activity cannot be stored: {reason}")
 
 
 def ownership_problem(activity: Activity) -> str | None:
@@ -103,7 +74,7 @@ class InboxEndpoint:
         ):
             return problem(404, "no such actor")
         try:
-            body = await read_capped(request)
+            body = await read_capped(request, MAX_BODY)
         except BodyTooLarge:
             return problem(413, f"the body is over {MAX_BODY} bytes")
         except ClientDisconnect:

@@ -3,7 +3,6 @@ A's followers receive one Update carrying it, and B, trusting C less, computes i
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from functools import partial
@@ -11,6 +10,7 @@ from functools import partial
 import pytest
 
 from tests.support.cluster import Cluster
+from tests.support.fleet import fleet, publish_figure
 from tests.support.process import InstanceProcess
 from tests.support.waiting import eventually
 
@@ -19,20 +19,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def trio(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, InstanceProcess]]:
-    names = [asyncio.run(cluster.create_database()) for _ in range(3)]
-    instances = {
-        label: InstanceProcess(tmp_path_factory.mktemp(f"cons{label}"), database_url=cluster.url(name)).start()
-        for label, name in zip("abc", names, strict=True)
-    }
-    try:
-        for running in instances.values():
-            running.wait_ready()
-        yield instances
-    finally:
-        for running in instances.values():
-            running.stop()
-        for name in names:
-            asyncio.run(cluster.drop_database(name))
+    with fleet(cluster, tmp_path_factory, ["consa", "consb", "consc"]) as running:
+        yield {"a": running["consa"], "b": running["consb"], "c": running["consc"]}
 
 
 def _follow_group(member_side: InstanceProcess, member: str, group_side: InstanceProcess) -> None:
@@ -81,26 +69,7 @@ def test_corrections_from_two_domains_correct_the_figure(trio: dict[str, Instanc
     a.cli("trust", "set", c.domain, "0.8")
     b.cli("trust", "set", c.domain, "0")
 
-    figure = a.cli(
-        "figure",
-        "publish",
-        "--as",
-        "ana",
-        "--group",
-        "loyers",
-        "--value",
-        "812",
-        "--unit",
-        "€/mois",
-        "--measures",
-        "loyer médian d'un T2",
-        "--source",
-        "https://observatoire.example/loyers",
-        "--place",
-        "Lyon",
-        "--period",
-        "2026-Q2",
-    ).stdout.strip()
+    figure = publish_figure(a, "ana", "loyers")
     for side, member in ((b, "bea"), (c, "cyril")):
         eventually(partial(_knows, side, figure), what="the figure reaching B and C")
         side.cli("like", "--as", member, figure)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 
@@ -10,6 +9,7 @@ import httpx
 import pytest
 
 from tests.support.cluster import Cluster
+from tests.support.fleet import fleet
 from tests.support.process import InstanceProcess
 from tests.support.waiting import eventually
 
@@ -19,23 +19,11 @@ AP = {"Accept": "application/activity+json"}
 
 @pytest.fixture(scope="module")
 def trio(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, InstanceProcess]]:
-    names = [asyncio.run(cluster.create_database()) for _ in range(3)]
-    instances = {
-        label: InstanceProcess(tmp_path_factory.mktemp(label), database_url=cluster.url(name)).start()
-        for label, name in zip("abc", names, strict=True)
-    }
-    try:
-        for running in instances.values():
-            running.wait_ready()
+    with fleet(cluster, tmp_path_factory, "abc") as instances:
         instances["a"].cli("actor", "create", "alice")
         instances["b"].cli("actor", "create", "loyers", "--group", "--display-name", "Loyers")
         instances["c"].cli("actor", "create", "carol")
         yield instances
-    finally:
-        for running in instances.values():
-            running.stop()
-        for name in names:
-            asyncio.run(cluster.drop_database(name))
 
 
 def follows(instance: InstanceProcess, *args: str) -> list[list[str]]:

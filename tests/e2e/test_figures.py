@@ -3,7 +3,6 @@ and deleted everywhere; a public group's figures are public."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +14,7 @@ from fedi.normalise import PUBLIC
 from figures.html import violations
 from figures.note import validate_wire
 from tests.support.cluster import Cluster
+from tests.support.fleet import fleet, publish_figure
 from tests.support.process import InstanceProcess
 from tests.support.waiting import eventually
 
@@ -24,15 +24,8 @@ AP = {"Accept": "application/activity+json"}
 
 @pytest.fixture(scope="module")
 def trio(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, InstanceProcess]]:
-    names = [asyncio.run(cluster.create_database()) for _ in range(3)]
-    instances = {
-        label: InstanceProcess(tmp_path_factory.mktemp(f"fig{label}"), database_url=cluster.url(name)).start()
-        for label, name in zip("abc", names, strict=True)
-    }
-    try:
-        for running in instances.values():
-            running.wait_ready()
-        a, b, c = instances["a"], instances["b"], instances["c"]
+    with fleet(cluster, tmp_path_factory, ["figa", "figb", "figc"]) as running:
+        a, b, c = running["figa"], running["figb"], running["figc"]
         a.cli("actor", "create", "alice")
         b.cli("actor", "create", "loyers", "--group", "--visibility", "members")
         b.cli("actor", "create", "prix", "--group", "--visibility", "public")
@@ -42,12 +35,7 @@ def trio(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         eventually(lambda: b.cli("follows", "list", "--pending").stdout.strip(), what="alice's follow on B")
         b.cli("follows", "approve", "--all")
         eventually(lambda: "accepted" in a.cli("follows", "list", "--as", "alice").stdout, what="approval on A")
-        yield instances
-    finally:
-        for running in instances.values():
-            running.stop()
-        for name in names:
-            asyncio.run(cluster.drop_database(name))
+        yield {"a": a, "b": b, "c": c}
 
 
 def _received_notes(instance: InstanceProcess, name: str) -> dict[str, dict[str, object]]:
@@ -68,30 +56,7 @@ def _shown(instance: InstanceProcess, figure_id: str) -> str:
 
 def test_members_figure_reaches_followers_only_and_follows_its_versions(trio: dict[str, InstanceProcess]) -> None:
     a, b, c = trio["a"], trio["b"], trio["c"]
-    figure_id = b.cli(
-        "figure",
-        "publish",
-        "--as",
-        "bob",
-        "--group",
-        "loyers",
-        "--value",
-        "812",
-        "--unit",
-        "€/mois",
-        "--measures",
-        "loyer médian d'un T2",
-        "--source",
-        "https://observatoire.example/loyers",
-        "--source-title",
-        "Observatoire des loyers",
-        "--place",
-        "Lyon",
-        "--period",
-        "2026-Q2",
-        "--tag",
-        "loyers",
-    ).stdout.strip()
+    figure_id = publish_figure(b, "bob", "loyers", source_title="Observatoire des loyers", tag="loyers")
 
     found = eventually(lambda: _received_notes(a, "alice").get(figure_id), what="the figure reaching alice")
     notes: dict[str, Any] = dict(found or {})
@@ -118,28 +83,18 @@ def test_members_figure_reaches_followers_only_and_follows_its_versions(trio: di
 
 def test_public_group_figure_is_public(trio: dict[str, InstanceProcess]) -> None:
     b = trio["b"]
-    figure_id = b.cli(
-        "figure",
-        "publish",
-        "--as",
+    figure_id = publish_figure(
+        b,
         "bob",
-        "--group",
         "prix",
-        "--value",
-        "1,85",
-        "--unit",
-        "EUR",
-        "--measures",
-        "prix du gazole",
-        "--source",
-        "https://prix.example/carburants",
-        "--lang",
-        "fr",
-        "--period",
-        "2026-05",
-        "--place",
-        "Rennes",
-    ).stdout.strip()
+        value="1,85",
+        unit="EUR",
+        measures="prix du gazole",
+        source="https://prix.example/carburants",
+        lang="fr",
+        period="2026-05",
+        place="Rennes",
+    )
     response = httpx.get(figure_id, headers=AP)
     assert response.status_code == 200
     note = response.json()
@@ -150,26 +105,17 @@ def test_public_group_figure_is_public(trio: dict[str, InstanceProcess]) -> None
 
 def test_a_browser_gets_the_figure_page(trio: dict[str, InstanceProcess]) -> None:
     b = trio["b"]
-    figure_id = b.cli(
-        "figure",
-        "publish",
-        "--as",
+    figure_id = publish_figure(
+        b,
         "bob",
-        "--group",
         "prix",
-        "--value",
-        "2,05",
-        "--unit",
-        "EUR",
-        "--measures",
-        "prix du sans-plomb <b>95</b>",
-        "--source",
-        "https://prix.example/carburants",
-        "--period",
-        "2026-05",
-        "--place",
-        "Rennes",
-    ).stdout.strip()
+        value="2,05",
+        unit="EUR",
+        measures="prix du sans-plomb <b>95</b>",
+        source="https://prix.example/carburants",
+        period="2026-05",
+        place="Rennes",
+    )
     page = httpx.get(figure_id, headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")

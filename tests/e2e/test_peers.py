@@ -10,6 +10,7 @@ import pytest
 
 from fedi.database import connect
 from tests.support.cluster import Cluster
+from tests.support.fleet import fleet, publish_figure
 from tests.support.process import InstanceProcess
 from tests.support.waiting import eventually
 
@@ -18,20 +19,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def pair(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[InstanceProcess, ...]]:
-    names = [asyncio.run(cluster.create_database()) for _ in range(2)]
-    running = tuple(
-        InstanceProcess(tmp_path_factory.mktemp(f"peer{n}"), database_url=cluster.url(name)).start()
-        for n, name in enumerate(names)
-    )
-    try:
-        for instance in running:
-            instance.wait_ready()
-        yield running
-    finally:
-        for instance in running:
-            instance.stop()
-        for name in names:
-            asyncio.run(cluster.drop_database(name))
+    with fleet(cluster, tmp_path_factory, ["peera", "peerb"]) as running:
+        yield running["peera"], running["peerb"]
 
 
 async def _summaries(url: str, figure: str) -> list[dict[str, object]]:
@@ -62,26 +51,7 @@ def test_peers_exchange_summaries_that_replace_each_other(pair: tuple[InstancePr
             what="peering both ways",
         )
 
-    figure = a.cli(
-        "figure",
-        "publish",
-        "--as",
-        "ana",
-        "--group",
-        "loyers",
-        "--value",
-        "812",
-        "--unit",
-        "€/mois",
-        "--measures",
-        "loyer médian d'un T2",
-        "--source",
-        "https://observatoire.example/loyers",
-        "--place",
-        "Lyon",
-        "--period",
-        "2026-Q2",
-    ).stdout.strip()
+    figure = publish_figure(a, "ana", "loyers")
     eventually(lambda: b.cli("figure", "show", figure, check=False).returncode == 0, what="the figure on B")
     b.cli("like", "--as", "bea", figure)
     url = a.env["CHIFFRES_DATABASE_URL"]

@@ -1,0 +1,48 @@
+"""Several instances at once, each on its own database of the session cluster, stopped and dropped together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from tests.support.cluster import Cluster
+from tests.support.process import InstanceProcess
+
+FIGURE = {
+    "--value": "812",
+    "--unit": "€/mois",
+    "--measures": "loyer médian d'un T2",
+    "--source": "https://observatoire.example/loyers",
+    "--place": "Lyon",
+    "--period": "2026-Q2",
+}
+
+
+@contextlib.contextmanager
+def fleet(
+    cluster: Cluster, tmp_path_factory: pytest.TempPathFactory, labels: Sequence[str]
+) -> Iterator[dict[str, InstanceProcess]]:
+    names = [asyncio.run(cluster.create_database()) for _ in labels]
+    instances = {
+        label: InstanceProcess(tmp_path_factory.mktemp(label), database_url=cluster.url(name)).start()
+        for label, name in zip(labels, names, strict=True)
+    }
+    try:
+        for running in instances.values():
+            running.wait_ready()
+        yield instances
+    finally:
+        for running in instances.values():
+            running.stop()
+        for name in names:
+            asyncio.run(cluster.drop_database(name))
+
+
+def publish_figure(instance: InstanceProcess, author: str, group: str, **changes: str) -> str:
+    """Publish a figure with the CLI (a rent in Lyon unless told otherwise); returns its id."""
+    options = FIGURE | {f"--{key.replace('_', '-')}": value for key, value in changes.items()}
+    arguments = [part for pair in options.items() for part in pair]
+    return instance.cli("figure", "publish", "--as", author, "--group", group, *arguments).stdout.strip()
