@@ -16,7 +16,7 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.with_domain(args.domain)
     elif settings.domain is None and settings.dev:
         settings = settings.with_domain(f"localhost:{args.port}")
-    prepared = await server.prepare(settings, serving=True)
+    prepared = await server.prepare(settings, serving=True, pool_size=20)
     instance = prepared.instance
     await store.instance_actor(instance.pool)
     fed = federation(instance)
