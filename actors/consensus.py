@@ -7,6 +7,8 @@ status changes or the value leaves the interval last published — never a storm
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -23,7 +25,7 @@ from figures.rows import rows_of
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CONSENSUS", "ConsensusJob", "should_publish"]
+__all__ = ["CONSENSUS", "ConsensusJob", "Periodic", "should_publish"]
 
 ShareSummary = Callable[[Summary], Awaitable[None]]
 _KINDS = {"publish": Kind.PUBLISH, "endorse": Kind.ENDORSE, "boost": Kind.ENDORSE, "correct": Kind.CORRECT}
@@ -203,3 +205,31 @@ def _consensus(figure_uri: str, row: dict[str, object]) -> Consensus:
         computed_at=row["computed_at"],  # type: ignore[arg-type]
         settled_at=row["settled_at"],  # type: ignore[arg-type]
     )
+
+
+class Periodic:
+    """Runs the batch recomputation every ``interval`` when claims changed since the last run: the per-claim
+    path weighs one figure at a time, the batch learns each actor's weight across all their claims."""
+
+    def __init__(self, job: ConsensusJob, pool: Pool, interval: float = 900.0) -> None:
+        self._job = job
+        self._pool = pool
+        self._interval = interval
+        self._last: datetime | None = None
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self._interval)
+            if stopping.is_set():
+                return
+            await self.tick()
+
+    async def tick(self) -> int:
+        latest = await self._pool.fetchval("SELECT max(greatest(made_at, coalesce(withdrawn_at, made_at))) FROM claims")
+        if latest is None or (self._last is not None and latest <= self._last):
+            return 0
+        self._last = latest
+        count = await self._job.recompute_all()
+        logger.info("batch recomputation of %d figures", count)
+        return count

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from actors import api as figures_api
 from actors import routes as actor_routes
 from actors import store
-from actors.consensus import CONSENSUS, ConsensusJob
+from actors.consensus import CONSENSUS, ConsensusJob, Periodic
 from actors.outbox import FANOUT, FanOut
 from actors.peers import Sharing
 from actors.publication import Publisher
@@ -167,6 +167,10 @@ def job_handlers(fed: Federation) -> dict[str, Handler]:
 
 
 def worker_loops(fed: Federation) -> list[Loop]:
-    """Loops the worker runs beside the queue: the inbox drain."""
+    """Loops the worker runs beside the queue: the inbox drain and the periodic batch recomputation."""
     processor = Processor(fed.instance, fed.remote, HANDLERS)
-    return [Drain(fed.instance.pool, processor).run]
+    consensus = job_handlers(fed)[CONSENSUS]
+    loops: list[Loop] = [Drain(fed.instance.pool, processor).run]
+    if isinstance(consensus, ConsensusJob):
+        loops.append(Periodic(consensus, fed.instance.pool).run)
+    return loops
