@@ -10,7 +10,6 @@ import logging
 from dataclasses import dataclass
 
 import httpx
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,11 +23,12 @@ from actors.consensus import CONSENSUS, ConsensusJob, Periodic
 from actors.outbox import FANOUT, FanOut
 from actors.peers import Sharing
 from actors.publication import Publisher
+from actors.signers import Signers
 from actors.synchronization import Synchronization
-from fedi import keys, urls
+from fedi import urls
 from fedi.addresses import AddressGuard
 from fedi.delivery import DELIVER, Deliverer
-from fedi.fetch import Fetcher, Signer, default_client
+from fedi.fetch import Fetcher, default_client
 from fedi.instance import Instance
 from fedi.negotiation import wants_activity_json
 from fedi.queue import Handler, Loop
@@ -48,31 +48,14 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Federation:
-    """The outbound side of an instance: its HTTP client, fetcher, remote actor cache and key cache."""
+    """The outbound side of an instance: its HTTP client, fetcher, signers, remote actor cache and key cache."""
 
     instance: Instance
     client: httpx.AsyncClient
     fetcher: Fetcher
+    signers: Signers
     remote: RemoteActors
     keys: KeyCache
-
-    async def instance_signer(self) -> Signer:
-        actor = await store.instance_actor(self.instance.pool)
-        return await self.signer_for(actor.id)
-
-    async def signer_for(self, actor_id: int) -> Signer:
-        signing = await store.signing_keys(self.instance.pool, actor_id)
-        private = keys.load_private(signing.rsa_private_pem)
-        row = await self.instance.pool.fetchrow("SELECT name, kind FROM actors WHERE id = $1", actor_id)
-        assert row is not None
-        actor_uri = (
-            self.instance.urls.instance_actor()
-            if row["kind"] == "application"
-            else self.instance.urls.actor(row["name"])
-        )
-        if not isinstance(private, RSAPrivateKey):
-            raise TypeError(f"actor {actor_id} has no RSA key")
-        return Signer(self.instance.urls.key(actor_uri), private)
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -83,15 +66,9 @@ def federation(instance: Instance, client: httpx.AsyncClient | None = None) -> F
     guard = AddressGuard(settings.allowed_private_addresses, allow_private=settings.dev)
     opened = client or default_client()
     fetcher = Fetcher(opened, guard, instance.clock)
-    holder: list[Federation] = []
-
-    async def signer() -> Signer:
-        return await holder[0].instance_signer()
-
-    remote = RemoteActors(instance.pool, fetcher, instance.urls, signer, instance.clock)
-    built = Federation(instance, opened, fetcher, remote, KeyCache())
-    holder.append(built)
-    return built
+    signers = Signers(instance.pool, instance.urls)
+    remote = RemoteActors(instance.pool, fetcher, instance.urls, signers.instance, instance.clock)
+    return Federation(instance, opened, fetcher, signers, remote, KeyCache())
 
 
 def build_app(fed: Federation) -> Starlette:
@@ -161,7 +138,11 @@ def job_handlers(fed: Federation) -> dict[str, Handler]:
             Sharing(instance.pool, instance.urls, instance.clock),
         ),
         DELIVER: Deliverer(
-            instance.pool, fed.fetcher, fed.signer_for, instance.clock, Synchronization(instance.pool, instance.urls)
+            instance.pool,
+            fed.fetcher,
+            fed.signers.for_actor,
+            instance.clock,
+            Synchronization(instance.pool, instance.urls),
         ),
     }
 
