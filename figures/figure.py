@@ -17,6 +17,9 @@ ISO 3166-1 ("FR"), ISO 3166-2 ("FR-IDF"), NUTS ("FR101").
 
 The wire object (`figure_to_wire`, `figure_from_wire`) is our `figure` vocabulary; see
 `figure_to_wire` for its keys. Unknown wire keys are ignored, so peers may extend it.
+
+The module runs a few lines past our usual 400: each field has one small reader, input and wire alike, so
+that a field's rules live in one place rather than in a second module that would have to agree with this one.
 """
 
 from __future__ import annotations
