@@ -41,6 +41,7 @@ from inbox.handlers import HANDLERS
 from inbox.processor import Processor
 from inbox.remote import RemoteActors
 from schemas import chiffres_context
+from web.charter import charter
 from web.pages import Pages
 
 logger = logging.getLogger(__name__)
@@ -110,8 +111,36 @@ def build_app(fed: Federation) -> Starlette:
             headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=86400, public"},
         )
 
+    async def charter_page(request: Request) -> Response:
+        title, paragraphs = charter(instance.settings.data_dir, instance.settings.language)
+        if wants_activity_json(request.headers.get("accept")) and "html" not in request.headers.get("accept", ""):
+            return json_response({"title": title, "paragraphs": paragraphs})
+        return HTMLResponse(pages.charter(title, paragraphs))
+
+    async def tag_page(request: Request) -> Response:
+        """Public figures with a hashtag: where the hashtag links in our notes lead."""
+        tag = request.path_params["tag"].lower()
+        rows = await instance.pool.fetch(
+            "SELECT uri, wire, measures, place_name, period FROM figures WHERE $1 = ANY(tags)"
+            " AND audience = 'public' AND deleted_at IS NULL ORDER BY published DESC LIMIT 100",
+            tag,
+        )
+        figures = [
+            {
+                "url": row["uri"],
+                "value": f"{row['wire']['value']} {row['wire']['unit'].get('display', '')}",
+                "measures": row["measures"],
+                "place": row["place_name"] or "",
+                "period": row["period"] or "",
+            }
+            for row in rows
+        ]
+        return HTMLResponse(pages.tag(tag, figures))
+
     routes = [
         Route("/", home),
+        Route(urls.CHARTER, charter_page),
+        Route("/tags/{tag}", tag_page),
         Route(urls.NAMESPACE, namespace),
         Route("/healthz", health),
         Route(urls.SHARED_INBOX, inbox.handle, methods=["POST"]),

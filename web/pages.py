@@ -6,7 +6,7 @@ summaries come from members and must never become markup.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import jinja2
 import markupsafe
@@ -60,6 +60,12 @@ class Pages:
             published=document.get("published"),
             updated=document.get("updated"),
         )
+
+    def charter(self, title: str, paragraphs: list[str]) -> str:
+        return self._render("charter.html", title=title, paragraphs=paragraphs)
+
+    def tag(self, tag: str, figures: Sequence[Mapping[str, object]]) -> str:
+        return self._render("tag.html", tag=tag, figures=figures)
 
     def error(self, status: int, reason: str) -> str:
         return self._render("error.html", status=status, reason=reason)

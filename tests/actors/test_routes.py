@@ -8,7 +8,9 @@ import jsonschema
 import pytest
 
 from actors import store
+from actors.publication import Publisher
 from fedi.database import Pool
+from fedi.instance import Instance
 from fedi.negotiation import AS2
 from tests.conftest import TEST_DOMAIN
 
@@ -194,3 +196,34 @@ async def test_nodeinfo_validates_against_its_schema(client: httpx.AsyncClient, 
     jsonschema.validate(document, schema)
     assert document["usage"]["users"]["total"] == 1
     assert document["metadata"]["groups"] == 1
+
+
+async def test_the_charter_every_group_links_to_is_served(client: httpx.AsyncClient, group: str) -> None:
+    actor = (await client.get("/actors/loyers", headers=AP)).json()
+    link = actor["attachment"][0]["value"]
+    assert f"{BASE}/charter" in link
+    page = await client.get("/charter", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "Charte de réciprocité" in page.text
+
+
+async def test_hashtag_links_lead_to_a_page_of_public_figures(client: httpx.AsyncClient, instance: Instance) -> None:
+    prix = await store.create(instance.pool, "prix", "group", visibility="public")
+    alice = await store.create(instance.pool, "alice", "person")
+    publisher = Publisher(instance.pool, instance.urls, instance.clock, "fr")
+    fields = {
+        "value": "1,85",
+        "unit": "EUR",
+        "measures": "prix du gazole",
+        "place": "Rennes",
+        "period": "2026-05",
+        "source": "https://prix.example/carburants",
+        "tags": ["carburants"],
+    }
+    await publisher.publish(alice, prix, fields, "fr")
+    page = await client.get("/tags/carburants", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "#carburants" in page.text
+    assert "prix du gazole" in page.text
+    empty = await client.get("/tags/loyers", headers={"Accept": "text/html"})
+    assert "prix du gazole" not in empty.text
