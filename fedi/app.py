@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -29,6 +30,7 @@ from fedi import urls
 from fedi.addresses import AddressGuard
 from fedi.delivery import DELIVER, Deliverer
 from fedi.fetch import Fetcher, default_client
+from fedi.guard import RejectNul
 from fedi.instance import Instance
 from fedi.negotiation import wants_activity_json
 from fedi.queue import Handler, Loop
@@ -149,7 +151,7 @@ def build_app(fed: Federation) -> Starlette:
         *actor_routes.routes(instance, pages.actor, signed_by, pages.note),
         *figures_api.routes(instance, signed_by),
     ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    return Starlette(routes=routes, exception_handlers={HTTPException: http_error}, middleware=[Middleware(RejectNul)])
 
 
 def job_handlers(fed: Federation) -> dict[str, Handler]:

@@ -227,3 +227,19 @@ async def test_hashtag_links_lead_to_a_page_of_public_figures(client: httpx.Asyn
     assert "prix du gazole" in page.text
     empty = await client.get("/tags/loyers", headers={"Accept": "text/html"})
     assert "prix du gazole" not in empty.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tags/%00",
+        "/objects/%00",
+        "/activities/x%00",
+        "/actors/%00/outbox",
+        "/.well-known/webfinger?resource=acct:%00@chiffres.test",
+    ],
+)
+async def test_nul_in_a_path_or_query_is_a_400_not_a_500(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(path, headers=AP)
+    assert response.status_code == 400
+    assert "NUL" in response.json()["error"]

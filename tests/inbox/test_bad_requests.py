@@ -298,7 +298,7 @@ CASES = [
     bad("oversize-declared", lambda ctx: Sent("/inbox", b"{}", {"Content-Length": str(MAX_BODY + 1)}), 413),
     # Routes.
     bad("inbox-of-nobody", cavage(path="/actors/nobody/inbox"), 404),
-    bad("inbox-of-a-nul-name", cavage(path="/actors/%00/inbox"), 404),
+    bad("inbox-of-a-nul-name", cavage(path="/actors/%00/inbox"), 400),
     bad("inbox-of-the-instance-actor-by-name", cavage(path="/actors/instance.actor/inbox"), 404),
     bad("get-shared-inbox", lambda ctx: Sent("/inbox", b"", method="GET"), 405),
     bad("get-actor-inbox", lambda ctx: Sent("/actors/loyers/inbox", b"", method="GET"), 405),
