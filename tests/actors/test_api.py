@@ -1,4 +1,8 @@
-"""The figures JSON API through the app, on a real database: writes, reads, search, pages, access and errors."""
+"""The figures JSON API through the app, on a real database: writes, reads, search, pages, access and errors.
+
+Past 400 lines because it mirrors one module with one test per route and error; split, the shared fixtures
+would have to move to a conftest that serves no other file.
+"""
 
 from __future__ import annotations
 

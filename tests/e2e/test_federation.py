@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from fedi.database import connect
 from tests.support.cluster import Cluster
 from tests.support.fleet import fleet
 from tests.support.process import InstanceProcess
@@ -24,6 +26,21 @@ def trio(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         instances["b"].cli("actor", "create", "loyers", "--group", "--display-name", "Loyers")
         instances["c"].cli("actor", "create", "carol")
         yield instances
+
+
+async def _deliveries_of(instance: InstanceProcess, note_id: str) -> tuple[str, int] | None:
+    """("done", number of deliveries) once the note's Create was fanned out on ``instance``, else None."""
+    connection = await connect(instance.env["CHIFFRES_DATABASE_URL"])
+    try:
+        row = await connection.fetchrow(
+            "SELECT o.activity_id, o.fanned_out_at FROM outbox o WHERE o.document->'object'->>'id' = $1", note_id
+        )
+        if row is None or row["fanned_out_at"] is None:
+            return None
+        count = await connection.fetchval("SELECT count(*) FROM deliveries WHERE activity_id = $1", row["activity_id"])
+        return "done", int(count)
+    finally:
+        await connection.close()
 
 
 def follows(instance: InstanceProcess, *args: str) -> list[list[str]]:
@@ -89,5 +106,6 @@ def test_follow_approve_post_undo_and_revoke(trio: dict[str, InstanceProcess]) -
     third = b.cli("note", "--as", "loyers", "Loyer médian T4").stdout.strip()
     public = b.cli("note", "--as", "loyers", "--visibility", "public", "Note publique").stdout.strip()
     assert httpx.get(public, headers=AP).status_code == 200
-    eventually(lambda: b.cli("follows", "list").returncode == 0)
+    fanned = eventually(lambda: asyncio.run(_deliveries_of(b, third)), what="the fan-out of the third note")
+    assert fanned == ("done", 0), "after the Undo, B schedules no delivery of a followers-only note"
     assert third not in received_object_ids(a, "alice")

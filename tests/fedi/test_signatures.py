@@ -1,3 +1,9 @@
+"""draft-cavage signing and verification as Mastodon, bovine and GoToSocial do it.
+
+Past 400 lines like the module it mirrors: one test per rule of the verifier (window, digest, coverage,
+headers order, key refresh), each small.
+"""
+
 from __future__ import annotations
 
 import base64

@@ -1,3 +1,8 @@
+"""The figure as a Note: golden content in fr and en, the allow-list on generated figures, reading back.
+
+Past 400 lines because of its golden strings and generated cases; the code it tests is one module.
+"""
+
 import copy
 import json
 import random

@@ -84,7 +84,6 @@ import fcntl
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -96,7 +95,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.process import free_port
+from tests.support.process import free_port, terminate
 
 BOVINE_HERD_VERSION = "0.5.19"
 # The bovine family is pinned together; their other dependencies float within bovine's own ranges.
@@ -236,16 +235,7 @@ class BovineServer:
         raise BovineError(f"bovine-herd on {self.port} not ready after {timeout} s:\n{self.log()}")
 
     def stop(self, timeout: float = 10) -> int | None:
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return terminate(self.process, timeout)
 
     def log(self) -> str:
         """Server output, then the driver commands' output: what to print when a test fails."""

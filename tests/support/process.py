@@ -20,6 +20,20 @@ def free_port() -> int:
         return port
 
 
+def terminate(process: subprocess.Popen[bytes] | None, timeout: float) -> int | None:
+    """SIGTERM, then SIGKILL after ``timeout``: a server that will not stop must not outlive the test."""
+    if process is None:
+        return None
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
 class InstanceProcess:
     """One running instance: its process, its environment and its command line."""
 
@@ -82,16 +96,7 @@ class InstanceProcess:
         return result
 
     def stop(self, timeout: float = 30) -> int | None:
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return terminate(self.process, timeout)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
