@@ -19,11 +19,11 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from figures.consensus import Claim, Kind, Policy
-from figures.ledger import Ledger
-from figures.median import Cumulated, Floats, Ints, group_sum
-from figures.recompute import recompute
-from figures.rows import Names, RowBuilder, Rows
+from consensus.batch import recompute
+from consensus.incremental import IncrementalConsensus
+from consensus.median import Cumulated, Floats, Ints, group_sum
+from consensus.rows import Names, RowBuilder, Rows
+from consensus.vocabulary import Claim, Kind, Policy
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 QS = (0.0, 0.33, 0.5, 0.6, 0.7)
@@ -198,9 +198,9 @@ def ablation(policy: Policy) -> None:
 def time_incremental(policy: Policy, claims: int = 1000, updates: int = 400) -> tuple[float, float]:
     """p50 and p99 (ms) of one claim arriving on a figure that already has ``claims`` claims."""
     rng = np.random.default_rng(11)
-    ledger = Ledger(policy)
+    engine = IncrementalConsensus(policy)
     for i in range(claims):
-        ledger.add(
+        engine.add(
             Claim(
                 "f",
                 f"a{i}",
@@ -222,7 +222,7 @@ def time_incremental(policy: Policy, claims: int = 1000, updates: int = 400) -> 
             T0 + timedelta(seconds=claims + u),
         )
         start = time.perf_counter()
-        ledger.add(claim, T0)
+        engine.add(claim, T0)
         spent.append(time.perf_counter() - start)
     return float(np.percentile(spent, 50) * 1e3), float(np.percentile(spent, 99) * 1e3)
 

@@ -53,8 +53,8 @@ from starlette.routing import Route
 
 from actors import notes, store
 from actors.actor import Actor
-from fedi import server
-from fedi.app import federation, job_handlers
+from chiffres import server
+from chiffres.app import federation, job_handlers
 from fedi.config import Settings
 from fedi.database import connect, ensure_database
 from fedi.embedded import EmbeddedPostgres, database_url
@@ -397,7 +397,7 @@ async def ingest(workdir: Path, url: str, peers_port: int, key: rsa.RSAPrivateKe
     port, bare_port = free_port(), free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("CHIFFRES_")}
     env |= {"CHIFFRES_DEV": "1", "CHIFFRES_DATABASE_URL": url, "CHIFFRES_DATA_DIR": str(workdir / "data")}
-    instance = Helper(["-m", "fedi.cli", "serve", "--port", str(port), "--no-worker"], workdir / "serve.log", env)
+    instance = Helper(["-m", "chiffres.cli", "serve", "--port", str(port), "--no-worker"], workdir / "serve.log", env)
     bare = Helper(["-m", "bench.federation", "bare", str(bare_port)], workdir / "bare.log")
     try:
         instance.wait_ready(f"http://127.0.0.1:{port}/healthz")

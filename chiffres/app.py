@@ -1,7 +1,8 @@
-"""The Starlette application and the job handlers: the one place where every package meets.
+"""The Starlette application, the job handlers and the worker's loops: where the packages are put together.
 
-Only this module and the command line (``fedi/cli/``) import ``actors``, ``inbox`` and ``web``; everything else in
-``fedi`` is the protocol and platform those packages stand on.
+Each package owns its routes and handlers; this module builds the collaborators once (HTTP client, fetcher,
+signers, caches) and hands them in, so that no package reaches for a global and none needs to know the others
+above it.
 """
 
 from __future__ import annotations
@@ -14,16 +15,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from actors import api as figures_api
 from actors import routes as actor_routes
-from actors import store
-from actors.consensus import CONSENSUS, ConsensusJob, Periodic
 from actors.outbox import FANOUT, FanOut
-from actors.peers import Sharing
-from actors.publication import Publisher
 from actors.signers import Signers
 from actors.synchronization import Synchronization
 from fedi import urls
@@ -32,9 +28,7 @@ from fedi.delivery import DELIVER, Deliverer
 from fedi.fetch import Fetcher, default_client
 from fedi.guard import RejectNul
 from fedi.instance import Instance
-from fedi.negotiation import wants_activity_json
 from fedi.queue import Handler, Loop
-from fedi.responses import json_response, problem
 from fedi.signatures import KeyCache, SignatureError, SignedRequest, verify_request
 from figures.numbers import Lang
 from inbox.drain import Drain
@@ -42,8 +36,11 @@ from inbox.endpoint import PROCESS, InboxEndpoint, signed_url
 from inbox.handlers import HANDLERS
 from inbox.processor import Processor
 from inbox.remote import RemoteActors
-from schemas import chiffres_context
-from web.charter import charter
+from ledger.consensus import CONSENSUS, ConsensusJob, Periodic
+from ledger.peers import Sharing
+from ledger.publication import Publisher
+from web import api as figures_api
+from web import routes as site
 from web.pages import Pages
 
 logger = logging.getLogger(__name__)
@@ -79,18 +76,9 @@ def build_app(fed: Federation) -> Starlette:
     pages = Pages(instance.urls, instance.settings.language)
     inbox = InboxEndpoint(instance, fed.remote, fed.keys)
 
-    async def home(request: Request) -> Response:
-        return HTMLResponse(pages.home(await store.listing(instance.pool)))
-
     async def health(request: Request) -> Response:
         await instance.pool.fetchval("SELECT 1")
         return PlainTextResponse("ok")
-
-    async def http_error(request: Request, error: Exception) -> Response:
-        assert isinstance(error, HTTPException)
-        if wants_activity_json(request.headers.get("accept")):
-            return problem(error.status_code, str(error.detail))
-        return HTMLResponse(pages.error(error.status_code, str(error.detail)), status_code=error.status_code)
 
     async def signed_by(request: Request) -> str | None:
         """The actor that signed a GET, or None for an unsigned or unverifiable one."""
@@ -105,45 +93,8 @@ def build_app(fed: Federation) -> Starlette:
             return None
         return verified.owner
 
-    async def namespace(request: Request) -> Response:
-        """Our JSON-LD context, for readers who want it; documents we send inline it and never point here."""
-        return json_response(
-            {"@context": chiffres_context()},
-            media_type="application/ld+json",
-            headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=86400, public"},
-        )
-
-    async def charter_page(request: Request) -> Response:
-        title, paragraphs = charter(instance.settings.data_dir, instance.settings.language)
-        if wants_activity_json(request.headers.get("accept")) and "html" not in request.headers.get("accept", ""):
-            return json_response({"title": title, "paragraphs": paragraphs})
-        return HTMLResponse(pages.charter(title, paragraphs))
-
-    async def tag_page(request: Request) -> Response:
-        """Public figures with a hashtag: where the hashtag links in our notes lead."""
-        tag = request.path_params["tag"].lower()
-        rows = await instance.pool.fetch(
-            "SELECT uri, wire, measures, place_name, period FROM figures WHERE $1 = ANY(tags)"
-            " AND audience = 'public' AND deleted_at IS NULL ORDER BY published DESC LIMIT 100",
-            tag,
-        )
-        figures = [
-            {
-                "url": row["uri"],
-                "value": f"{row['wire']['value']} {row['wire']['unit'].get('display', '')}",
-                "measures": row["measures"],
-                "place": row["place_name"] or "",
-                "period": row["period"] or "",
-            }
-            for row in rows
-        ]
-        return HTMLResponse(pages.tag(tag, figures))
-
     routes = [
-        Route("/", home),
-        Route(urls.CHARTER, charter_page),
-        Route("/tags/{tag}", tag_page),
-        Route(urls.NAMESPACE, namespace),
+        *site.routes(instance, pages),
         Route("/healthz", health),
         Route(urls.SHARED_INBOX, inbox.handle, methods=["POST"]),
         Route(urls.INBOX, inbox.handle, methods=["POST"]),
@@ -151,7 +102,9 @@ def build_app(fed: Federation) -> Starlette:
         *actor_routes.routes(instance, pages.actor, signed_by, pages.note),
         *figures_api.routes(instance, signed_by),
     ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error}, middleware=[Middleware(RejectNul)])
+    return Starlette(
+        routes=routes, exception_handlers={HTTPException: site.http_errors(pages)}, middleware=[Middleware(RejectNul)]
+    )
 
 
 def job_handlers(fed: Federation) -> dict[str, Handler]:

@@ -14,13 +14,13 @@ from datetime import datetime
 
 import numpy as np
 
-from figures.consensus import SETTLED, Consensus, Policy, Status
-from figures.estimator import Layout, estimate, layout, residuals
-from figures.median import Floats, Ints
-from figures.reliability import Reputation, tally
-from figures.rows import Rows
-from figures.status import CODES, NONE, Settlement, settle
-from figures.vote import VoteLayout, Votes, tally_votes, vote, vote_layout
+from consensus.estimator import Layout, estimate, layout, residuals
+from consensus.median import Floats, Ints
+from consensus.reliability import Reputation, tally
+from consensus.rows import Rows
+from consensus.status import CODES, NONE, Settlement, settle
+from consensus.vocabulary import SETTLED, Consensus, Policy, Status
+from consensus.vote import VoteLayout, Votes, tally_votes, vote, vote_layout
 
 
 @dataclass(frozen=True, slots=True)

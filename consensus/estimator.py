@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from figures.consensus import Policy
-from figures.median import Bools, Cumulated, Floats, Ints, group_sum
-from figures.rows import Rows
+from consensus.median import Bools, Cumulated, Floats, Ints, group_sum
+from consensus.rows import Rows
+from consensus.vocabulary import Policy
 
 MAD_TO_SIGMA = 1.4826
 

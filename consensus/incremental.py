@@ -1,9 +1,9 @@
 """Incremental consensus: one claim (or one peer summary) in, that figure's consensus out.
 
-The ledger keeps each actor's (n, Σr²) and, per figure, the residual each claim last contributed.
+The engine keeps each actor's (n, Σr²) and, per figure, the residual each claim last contributed.
 A new claim re-estimates only its own figure with the current weights, then moves the reputations of
 that figure's actors by the change in their residuals: no whole-instance recomputation, and the
-numbers are those of one round of the batch (``figures.recompute``), which should still run from
+numbers are those of one round of the batch (``consensus.batch``), which should still run from
 time to time to let weights and values settle together.
 """
 
@@ -14,12 +14,12 @@ from datetime import datetime
 
 import numpy as np
 
-from figures.consensus import SETTLED, Claim, Consensus, ConsensusError, Kind, Policy, Status, Summary
-from figures.estimator import Estimate, Layout, estimate, layout, residuals
-from figures.median import Cumulated, Floats, Ints
-from figures.reliability import Reputation
-from figures.rows import Names, Rows
-from figures.status import CODES, NONE, settle
+from consensus.estimator import Estimate, Layout, estimate, layout, residuals
+from consensus.median import Cumulated, Floats, Ints
+from consensus.reliability import Reputation
+from consensus.rows import Names, Rows
+from consensus.status import CODES, NONE, settle
+from consensus.vocabulary import SETTLED, Claim, Consensus, ConsensusError, Kind, Policy, Status, Summary
 
 _COLUMNS = ("value", "factor", "count", "at", "gactor", "dom", "r2")
 
@@ -50,7 +50,7 @@ class _Figure:
         return self.cols[name][: self.size]
 
 
-class Ledger:
+class IncrementalConsensus:
     """Per-instance incremental state.  Not thread-safe: one writer per instance."""
 
     def __init__(self, policy: Policy) -> None:
@@ -249,4 +249,4 @@ def status_of(consensus: Consensus | None) -> Status:
     return consensus.status if consensus else Status.INSUFFICIENT
 
 
-__all__ = ["ConsensusError", "Ledger", "status_of"]
+__all__ = ["ConsensusError", "IncrementalConsensus", "status_of"]

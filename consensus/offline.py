@@ -20,10 +20,10 @@ from typing import TextIO
 
 import numpy as np
 
-from figures.consensus import ConsensusError, Policy
-from figures.median import Cumulated, Floats, group_sum
-from figures.recompute import Outcome, recompute
-from figures.rows import RowBuilder, Rows
+from consensus.batch import Outcome, recompute
+from consensus.median import Cumulated, Floats, group_sum
+from consensus.rows import RowBuilder, Rows
+from consensus.vocabulary import ConsensusError, Policy
 
 
 class InputError(ConsensusError):

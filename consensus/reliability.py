@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from figures.consensus import Policy
-from figures.median import Floats, Ints, group_sum
+from consensus.median import Floats, Ints, group_sum
+from consensus.vocabulary import Policy
 
 
 @dataclass

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from figures.consensus import Claim, Kind, Summary
+from consensus.vocabulary import Claim, Kind, Summary
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]

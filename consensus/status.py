@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from figures.consensus import Policy, Status
-from figures.estimator import Estimate, Layout
-from figures.median import Floats, Ints, group_sum
+from consensus.estimator import Estimate, Layout
+from consensus.median import Floats, Ints, group_sum
+from consensus.vocabulary import Policy, Status
 
 CODES = list(Status)
 NONE = -1

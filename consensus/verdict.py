@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from figures.consensus import Consensus, Status
+from consensus.vocabulary import Consensus, Status
 from figures.figure import Figure, format_value
 from figures.numbers import Lang, wire_decimal
 

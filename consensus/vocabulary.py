@@ -1,11 +1,11 @@
 """The self-correction consensus: claims in, a value with an interval and a status out.
 
 This module holds the vocabulary (claims, per-origin summaries, the policy, the result); the
-arithmetic lives in ``figures.rows`` (columnar claims), ``figures.estimator`` (one weighted pass),
-``figures.reliability`` (actor weights), ``figures.status`` (statuses and hysteresis),
-``figures.recompute`` (the alternating batch) and ``figures.ledger`` (one claim at a time).
+arithmetic lives in ``consensus.rows`` (columnar claims), ``consensus.estimator`` (one weighted pass),
+``consensus.reliability`` (actor weights), ``consensus.status`` (statuses and hysteresis),
+``consensus.batch`` (the alternating batch) and ``consensus.incremental`` (one claim at a time).
 
-Exceptions: ``ConsensusError`` (bad claims or policy) is the root; ``figures.offline.InputError``
+Exceptions: ``ConsensusError`` (bad claims or policy) is the root; ``consensus.offline.InputError``
 derives from it for malformed input files.
 """
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from figures.consensus import Policy
-from figures.median import Floats, Ints, group_sum
-from figures.rows import Rows
+from consensus.median import Floats, Ints, group_sum
+from consensus.rows import Rows
+from consensus.vocabulary import Policy
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Every public address of an instance, built from one set of path templates.
 
-The same templates serve routing (``fedi/app.py`` mounts them) and building ids, so an id can never drift from
+The same templates serve routing (``chiffres/app.py`` mounts them) and building ids, so an id can never drift from
 the URL that serves it — Mastodon rejects a document whose ``id`` differs from where it was fetched.
 """
 

@@ -11,16 +11,17 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from actors import claims, store
+from actors import store
 from actors.outbox import activity as new_activity
 from actors.outbox import publish
-from actors.publication import StoredFigure, stored
 from fedi.normalise import PUBLIC, Activity, MalformedActivity, Node, normalise_activity
 from figures import claims as reading
 from figures.claims import ClaimedValue
 from inbox.processor import Context
 from inbox.remote import host_of
 from inbox.timestamps import timestamp
+from ledger import claims
+from ledger.publication import StoredFigure, stored
 
 logger = logging.getLogger(__name__)
 

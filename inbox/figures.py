@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 
-from actors import claims
-from actors.publication import save
 from fedi.normalise import Activity, Node
 from figures.claims import publication
 from figures.note import FigureRejected, figure_of_note
 from inbox.processor import Context
 from inbox.remote import host_of
 from inbox.timestamps import timestamp
+from ledger import claims
+from ledger.publication import save
 
 logger = logging.getLogger(__name__)
 

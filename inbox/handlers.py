@@ -7,8 +7,7 @@ and tombstoned by ``Delete``; likes and boosts of our objects are kept for the c
 
 from __future__ import annotations
 
-from actors import follows, peers, store
-from actors.claims import CONSENSUS
+from actors import follows, store
 from actors.outbox import activity as new_activity
 from actors.outbox import publish
 from fedi import queue
@@ -18,6 +17,8 @@ from inbox import figures as received_figures
 from inbox.processor import Context, Handler
 from inbox.remote import ActorUnavailable, host_of
 from inbox.timestamps import timestamp
+from ledger import peers
+from ledger.claims import CONSENSUS
 
 _NOTE_TYPES = ("Note", "Question", "Article", "Page")
 

@@ -13,15 +13,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from actors.claims import CONSENSUS, DEFAULT_NEW_TRUST, trust_levels
-from actors.publication import Publisher
+from consensus.batch import recompute
+from consensus.incremental import IncrementalConsensus
+from consensus.rows import rows_of
+from consensus.vocabulary import Claim, Consensus, Kind, Policy, Status, Summary
 from fedi.database import Pool
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
-from figures.consensus import Claim, Consensus, Kind, Policy, Status, Summary
-from figures.ledger import Ledger
-from figures.recompute import recompute
-from figures.rows import rows_of
+from ledger.claims import CONSENSUS, DEFAULT_NEW_TRUST, trust_levels
+from ledger.publication import Publisher
 
 logger = logging.getLogger(__name__)
 
@@ -143,11 +143,11 @@ class ConsensusJob:
         own = [claim for claim in claims if claim.domain == policy.own_domain]
         if not own:
             return
-        ledger = Ledger(policy)
+        engine = IncrementalConsensus(policy)
         for claim in own:
-            ledger.add(claim, now)
+            engine.add(claim, now)
         for figure in sorted({claim.figure for claim in own}):
-            summary = ledger.summary(figure, None, now)
+            summary = engine.summary(figure, None, now)
             if summary is not None:
                 await self._share_summary(summary)
 

@@ -12,10 +12,10 @@ from datetime import datetime
 
 from actors import store
 from actors.outbox import activity, iso, publish
+from consensus.vocabulary import ConsensusError, Summary
 from fedi.database import Connection, Pool
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
-from figures.consensus import ConsensusError, Summary
 
 SUMMARY_TYPE = "ConsensusSummary"
 

@@ -16,19 +16,20 @@ from typing import Any
 
 import asyncpg
 
-from actors import claims, store
+from actors import store
 from actors.actor import Actor, ActorError
 from actors.outbox import activity, publish
+from consensus import verdict
+from consensus.vocabulary import Consensus
 from fedi.database import Connection, Pool
 from fedi.normalise import PUBLIC
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
-from figures import verdict
 from figures.claims import publication
-from figures.consensus import Consensus
 from figures.figure import Figure, build_figure, figure_from_wire, figure_to_wire, revise
 from figures.note import note_object
 from figures.numbers import Lang
+from ledger import claims
 
 
 class PublicationError(ActorError):

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fedi.app import Federation, build_app, federation
+from chiffres.app import Federation, build_app, federation
 from fedi.config import Settings
 from fedi.database import Pool, create_pool
 from fedi.instance import Instance

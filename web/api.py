@@ -1,7 +1,7 @@
 """The figures JSON API: members publish, change and delete figures with a bearer token; anyone reads public
 figures, members and approved followers also the members-only ones; listings export as CSV and JSON Lines.
 
-Routes are made from the table in :mod:`actors.openapi`, which also makes the OpenAPI document, so a route cannot
+Routes are made from the table in :mod:`web.openapi`, which also makes the OpenAPI document, so a route cannot
 exist undocumented. Every answer under ``/api`` is JSON, errors included, whatever the client's ``Accept``.
 """
 
@@ -18,16 +18,17 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Match, Route
 
-from actors import query, store, tokens
+from actors import store, tokens
 from actors.actor import Actor, ActorError
-from actors.openapi import CSV_COLUMNS, CSV_TYPE, JSONL_TYPE, OPERATIONS, document
-from actors.publication import PublicationError, Publisher
-from actors.query import MEMBER, Listed, Viewer, csv_row, record, timestamp
 from fedi.bodies import BodyTooLarge, read_capped, unstorable
 from fedi.instance import Instance
 from fedi.responses import json_response
 from figures.figure import FigureValidationError, build_figure
 from figures.numbers import Lang
+from ledger.publication import PublicationError, Publisher
+from web import query
+from web.openapi import CSV_COLUMNS, CSV_TYPE, JSONL_TYPE, OPERATIONS, document
+from web.query import MEMBER, Listed, Viewer, csv_row, record, timestamp
 
 SignedBy = Callable[[Request], Awaitable[str | None]]
 Handler = Callable[[Request], Awaitable[Response]]

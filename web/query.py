@@ -21,12 +21,12 @@ from typing import Final
 import asyncpg
 
 from actors.actor import ActorError
-from actors.openapi import FIGURE
 from fedi.database import Connection, Pool
 from fedi.types import JSON
 from fedi.urls import Urls
 from figures.numbers import FiguresError
 from figures.period import Period, parse_period
+from web.openapi import FIGURE
 
 FILTERS: Final = ("q", "tag", "place", "period", "group", "since", "uri")
 PAGING: Final = ("limit", "cursor")

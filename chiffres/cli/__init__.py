@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from actors.actor import VISIBILITIES, ActorError
+from chiffres.cli import claims, consensus, federation, figures, instance
+from consensus.vocabulary import ConsensusError as OfflineInputError
 from fedi import config
-from fedi.cli import claims, consensus, federation, figures, instance
 from fedi.config import ConfigError
 from fedi.database import DatabaseUnavailable
 from fedi.migrator import MigrationError
-from figures.consensus import ConsensusError as OfflineInputError
 
 
 def _parser() -> argparse.ArgumentParser:

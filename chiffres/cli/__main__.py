@@ -1,7 +1,7 @@
-"""``python -m fedi.cli``: the same as the ``chiffres`` command."""
+"""``python -m chiffres.cli``: the same as the ``chiffres`` command."""
 
 import sys
 
-from fedi.cli import main
+from chiffres.cli import main
 
 sys.exit(main())

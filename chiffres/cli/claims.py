@@ -6,14 +6,12 @@ import argparse
 import uuid
 from decimal import Decimal
 
-from actors import claims, follows, store
+from actors import follows, store
 from actors.actor import Actor, ActorError
-from actors.consensus import CONSENSUS, ConsensusJob
 from actors.notes import note_html
 from actors.outbox import activity, iso, publish
-from actors.publication import PublicationError
-from fedi.app import Federation, job_handlers
-from fedi.cli.common import with_federation
+from chiffres.app import Federation, job_handlers
+from chiffres.cli.common import with_federation
 from fedi.negotiation import AS2
 from fedi.types import JSON
 from figures import claims as reading
@@ -22,6 +20,9 @@ from figures.figure import Figure, figure_from_wire
 from figures.numbers import FiguresError, parse_decimal, wire_decimal
 from figures.units import parse_unit
 from inbox.remote import ActorUnavailable
+from ledger import claims
+from ledger.consensus import CONSENSUS, ConsensusJob
+from ledger.publication import PublicationError
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 
-from fedi import server
-from fedi.app import Federation, federation
+from chiffres import server
+from chiffres.app import Federation, federation
 from fedi.config import Settings
 
 Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from fedi.cli.claims import consensus_recompute, consensus_show
-from fedi.cli.common import with_federation
+from chiffres.cli.claims import consensus_recompute, consensus_show
+from chiffres.cli.common import with_federation
+from consensus import offline
+from consensus.vocabulary import ConsensusError as OfflineInputError
 from fedi.config import Settings
-from figures import offline
-from figures.consensus import ConsensusError as OfflineInputError
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

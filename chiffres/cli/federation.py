@@ -7,8 +7,8 @@ import json
 
 from actors import follows, notes, store
 from actors.actor import Actor, ActorError
-from fedi.app import Federation
-from fedi.cli.common import with_federation
+from chiffres.app import Federation
+from chiffres.cli.common import with_federation
 from fedi.database import Pool
 from inbox.remote import ActorUnavailable
 

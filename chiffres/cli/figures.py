@@ -7,11 +7,11 @@ import json
 
 from actors import store, tokens
 from actors.actor import Actor
-from actors.publication import PublicationError, Publisher
-from fedi.app import Federation
-from fedi.cli.common import with_federation
+from chiffres.app import Federation
+from chiffres.cli.common import with_federation
 from figures.figure import FigureValidationError, format_value
 from figures.numbers import Lang
+from ledger.publication import PublicationError, Publisher
 
 
 def _figure_fields(parser: argparse.ArgumentParser, *, required: bool) -> None:

@@ -6,8 +6,8 @@ import argparse
 
 from actors import store
 from actors.actor import ActorError
-from fedi import server
-from fedi.app import build_app, federation, job_handlers, worker_loops
+from chiffres import server
+from chiffres.app import build_app, federation, job_handlers, worker_loops
 from fedi.config import Settings
 
 

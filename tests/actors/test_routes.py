@@ -8,10 +8,10 @@ import jsonschema
 import pytest
 
 from actors import store
-from actors.publication import Publisher
 from fedi.database import Pool
 from fedi.instance import Instance
 from fedi.negotiation import AS2
+from ledger.publication import Publisher
 from tests.conftest import TEST_DOMAIN
 
 BASE = f"https://{TEST_DOMAIN}"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from fedi.cli import main
+from chiffres.cli import main
 
 WEATHER = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "weather"
 

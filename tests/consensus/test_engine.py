@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from figures.consensus import Claim, Consensus, ConsensusError, Kind, Policy, Status, Summary, endorsement
-from figures.ledger import Ledger
-from figures.recompute import recompute
-from figures.rows import rows_of
+from consensus.batch import recompute
+from consensus.incremental import IncrementalConsensus
+from consensus.rows import rows_of
+from consensus.vocabulary import Claim, Consensus, ConsensusError, Kind, Policy, Status, Summary, endorsement
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 PEERS = {f"p{i}.example": 1.0 for i in range(12)}
@@ -104,13 +104,13 @@ def test_hysteresis_holds_a_settled_status_inside_the_margin() -> None:
 
 
 def test_a_near_tie_does_not_flip_a_settled_value() -> None:
-    ledger = Ledger(POLICY)
+    engine = IncrementalConsensus(POLICY)
     for c in honest([845, 846, 844, 845, 845.5], published=845):
-        ledger.add(c, T0)
-    assert ledger.consensus("rent") is not None
+        engine.add(c, T0)
+    assert engine.consensus("rent") is not None
     statuses = []
     for i in range(5):  # challengers arrive one by one until they are as many as the holders
-        statuses.append(ledger.add(claim(f"c{i}", f"p{5 + i}.example", 1000.0, at=100 + i), T0).value)
+        statuses.append(engine.add(claim(f"c{i}", f"p{5 + i}.example", 1000.0, at=100 + i), T0).value)
     assert all(v == pytest.approx(845, rel=0.01) for v in statuses)
 
 
@@ -130,13 +130,13 @@ def _random_claims(seed: int, figures: int = 40) -> list[Claim]:
 
 def test_incremental_equals_batch_within_tolerance() -> None:
     claims = _random_claims(3)
-    ledger = Ledger(POLICY)
+    engine = IncrementalConsensus(POLICY)
     for c in claims:
-        ledger.add(c, c.made_at)
+        engine.add(c, c.made_at)
     full = recompute(rows_of(claims), POLICY, T0).numbers
     gaps = []
     for name, consensus in full.items():
-        incremental = ledger.consensus(name)
+        incremental = engine.consensus(name)
         assert incremental is not None
         # Both are weighted medians of the same few claims; with slightly different weights they may
         # pick neighbouring claims, never anything outside the batch's interval.
@@ -148,13 +148,13 @@ def test_incremental_equals_batch_within_tolerance() -> None:
 
 def test_reputation_follows_accuracy() -> None:
     claims = _random_claims(4)
-    ledger = Ledger(POLICY)
+    engine = IncrementalConsensus(POLICY)
     for c in claims:
-        ledger.add(c, c.made_at)
+        engine.add(c, c.made_at)
     for f in range(40):  # a sloppy actor, always 30 % off
         truth = next(c.value for c in claims if c.figure == f"f{f}")
-        ledger.add(Claim(f"f{f}", "sloppy", "p1.example", truth * 1.3, Kind.CORRECT, T0), T0)
-    assert ledger.weight("sloppy") < min(ledger.weight(f"a{a}") for a in range(0, 60, 4)) / 2
+        engine.add(Claim(f"f{f}", "sloppy", "p1.example", truth * 1.3, Kind.CORRECT, T0), T0)
+    assert engine.weight("sloppy") < min(engine.weight(f"a{a}") for a in range(0, 60, 4)) / 2
 
 
 def _summary(value: float, at: int, count: int = 5) -> Summary:
@@ -163,10 +163,10 @@ def _summary(value: float, at: int, count: int = 5) -> Summary:
 
 def test_mode_b_summary_replaces_the_previous_one() -> None:
     policy = Policy(own_domain="own.example", trust={**PEERS, "peer.example": 1.0})
-    twice, once = Ledger(policy), Ledger(policy)
-    for ledger in (twice, once):
+    twice, once = IncrementalConsensus(policy), IncrementalConsensus(policy)
+    for engine in (twice, once):
         for c in honest([845, 846, 844], published=845):
-            ledger.add(c, T0)
+            engine.add(c, T0)
     twice.add_summary(_summary(1200.0, 10), T0)
     a = twice.add_summary(_summary(850.0, 20), T0)
     b = once.add_summary(_summary(850.0, 20), T0)
@@ -176,11 +176,11 @@ def test_mode_b_summary_replaces_the_previous_one() -> None:
 
 
 def test_own_summary_covers_own_actors_only() -> None:
-    ledger = Ledger(Policy(own_domain="own.example", trust={"peer.example": 1.0}))
-    ledger.add(claim("author", "own.example", 845.0, kind=Kind.PUBLISH), T0)
-    ledger.add(claim("member", "own.example", 847.0, at=1), T0)
-    ledger.add_summary(_summary(2000.0, 2, count=50), T0)
-    mine = ledger.summary("rent", 3, T0)
+    engine = IncrementalConsensus(Policy(own_domain="own.example", trust={"peer.example": 1.0}))
+    engine.add(claim("author", "own.example", 845.0, kind=Kind.PUBLISH), T0)
+    engine.add(claim("member", "own.example", 847.0, at=1), T0)
+    engine.add_summary(_summary(2000.0, 2, count=50), T0)
+    mine = engine.summary("rent", 3, T0)
     assert mine is not None
     assert mine.count == 2
     assert mine.origin == "own.example"

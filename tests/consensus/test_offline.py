@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from figures.consensus import ConsensusError
-from figures.offline import InputError, dumps, estimate, evaluate, read_claims, read_trust
+from consensus.offline import InputError, dumps, estimate, evaluate, read_claims, read_trust
+from consensus.vocabulary import ConsensusError
 
 WEATHER = Path(__file__).resolve().parents[3] / "shared" / "data" / "weather"
 

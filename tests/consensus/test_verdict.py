@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import jsonschema
 
-from figures.consensus import Consensus, Status
+from consensus.verdict import line, wire
+from consensus.vocabulary import Consensus, Status
 from figures.figure import build_figure
-from figures.verdict import line, wire
 from schemas import load_json
 
 FIGURE = build_figure(

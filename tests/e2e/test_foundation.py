@@ -139,7 +139,7 @@ def test_a_command_without_dev_mode_works_beside_a_dev_server(tmp_path: Path) ->
         alone.wait_ready()
         plain = {key: value for key, value in alone.env.items() if key != "CHIFFRES_DEV"}
         result = subprocess.run(
-            [sys.executable, "-m", "fedi.cli", "actor", "create", "loyers", "--group"],
+            [sys.executable, "-m", "chiffres.cli", "actor", "create", "loyers", "--group"],
             env=plain,
             capture_output=True,
             text=True,

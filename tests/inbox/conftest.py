@@ -19,8 +19,8 @@ import pytest_asyncio
 
 from actors import notes, store
 from actors.outbox import FANOUT
+from chiffres.app import Federation, build_app, federation, job_handlers
 from fedi import keys
-from fedi.app import Federation, build_app, federation, job_handlers
 from fedi.config import Settings
 from fedi.database import Pool, create_pool
 from fedi.delivery import DELIVER

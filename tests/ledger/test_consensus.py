@@ -5,12 +5,12 @@ from decimal import Decimal
 
 import pytest
 
-from actors import claims
-from actors.consensus import ConsensusJob, Periodic, should_publish
-from actors.publication import Publisher
+from consensus.vocabulary import Consensus, Status
 from fedi.instance import Instance
 from figures.claims import ClaimedValue
-from figures.consensus import Consensus, Status
+from ledger import claims
+from ledger.consensus import ConsensusJob, Periodic, should_publish
+from ledger.publication import Publisher
 
 FIGURE = "https://a.example/objects/f1"
 T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)

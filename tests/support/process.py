@@ -61,7 +61,7 @@ class InstanceProcess:
         self.directory.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "fedi.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "chiffres.cli", "serve", "--port", str(self.port)],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -84,7 +84,7 @@ class InstanceProcess:
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "fedi.cli", *args],
+            [sys.executable, "-m", "chiffres.cli", *args],
             env=self.env,
             capture_output=True,
             text=True,

@@ -19,15 +19,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.routing import Route
 
 import schemas
-from actors import openapi, store, tokens
+from actors import store, tokens
 from actors.actor import Actor
-from actors.publication import Publisher, StoredFigure, save
+from chiffres.app import Federation, build_app
 from fedi import keys
-from fedi.app import Federation, build_app
 from fedi.signatures import sign_cavage
 from fedi.urls import Urls
 from figures.figure import build_figure
 from inbox.remote import RemoteActor
+from ledger.publication import Publisher, StoredFigure, save
+from web import openapi
 
 API = "/api/v1/figures"
 PEER = "https://peer.example"

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from actors import query
-from actors.openapi import CSV_COLUMNS
+from chiffres.app import Federation
 from fedi import keys
-from fedi.app import Federation
-from tests.actors.test_api import API, JSON, World, bearer, listed, make_world, remote_figure
+from tests.web.test_api import API, JSON, World, bearer, listed, make_world, remote_figure
+from web import query
+from web.openapi import CSV_COLUMNS
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,83 @@
+"""The pages a browser opens that belong to no actor or object: home, charter, hashtags, errors, our vocabulary.
+
+Pages of actors and objects are served by ``actors.routes`` on the same URL as their ActivityPub documents; it
+calls back into :class:`web.pages.Pages` for the HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from actors import store
+from fedi import urls
+from fedi.instance import Instance
+from fedi.negotiation import wants_activity_json
+from fedi.responses import json_response, problem
+from schemas import chiffres_context
+from web.charter import charter
+from web.pages import Pages
+
+ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def routes(instance: Instance, pages: Pages) -> list[Route]:
+    async def home(request: Request) -> Response:
+        return HTMLResponse(pages.home(await store.listing(instance.pool)))
+
+    async def namespace(request: Request) -> Response:
+        """Our JSON-LD context, for readers who want it; documents we send inline it and never point here."""
+        return json_response(
+            {"@context": chiffres_context()},
+            media_type="application/ld+json",
+            headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=86400, public"},
+        )
+
+    async def charter_page(request: Request) -> Response:
+        title, paragraphs = charter(instance.settings.data_dir, instance.settings.language)
+        if wants_activity_json(request.headers.get("accept")) and "html" not in request.headers.get("accept", ""):
+            return json_response({"title": title, "paragraphs": paragraphs})
+        return HTMLResponse(pages.charter(title, paragraphs))
+
+    async def tag_page(request: Request) -> Response:
+        """Public figures with a hashtag: where the hashtag links in our notes lead."""
+        tag = request.path_params["tag"].lower()
+        rows = await instance.pool.fetch(
+            "SELECT uri, wire, measures, place_name, period FROM figures WHERE $1 = ANY(tags)"
+            " AND audience = 'public' AND deleted_at IS NULL ORDER BY published DESC LIMIT 100",
+            tag,
+        )
+        figures = [
+            {
+                "url": row["uri"],
+                "value": f"{row['wire']['value']} {row['wire']['unit'].get('display', '')}",
+                "measures": row["measures"],
+                "place": row["place_name"] or "",
+                "period": row["period"] or "",
+            }
+            for row in rows
+        ]
+        return HTMLResponse(pages.tag(tag, figures))
+
+    return [
+        Route("/", home),
+        Route(urls.CHARTER, charter_page),
+        Route("/tags/{tag}", tag_page),
+        Route(urls.NAMESPACE, namespace),
+    ]
+
+
+def http_errors(pages: Pages) -> ErrorHandler:
+    """Errors in the language of the asker: a JSON problem for fediverse software, a page for a browser."""
+
+    async def http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        if wants_activity_json(request.headers.get("accept")):
+            return problem(error.status_code, str(error.detail))
+        return HTMLResponse(pages.error(error.status_code, str(error.detail)), status_code=error.status_code)
+
+    return http_error
