@@ -1,13 +1,24 @@
-"""Signed outbound HTTP: GET of ActivityPub documents and POST of activities, through one httpx client.
+"""Signed outbound HTTP: GET of ActivityPub documents and POST of activities.
 
 Every request is signed (draft-cavage, as Mastodon signs), since servers in authorized-fetch mode and every
 bovine-based server refuse unsigned GETs. Responses are read with a size cap, redirects are followed by hand so
 each hop passes the address guard, and a fetched document must come from the host it claims as its id's host.
+
+A peer that answers one byte every few seconds satisfies every per-read timeout, so each fetch and each delivery
+also has a total deadline (:class:`Budget`). Documents (keys, actors, WebFinger) and deliveries go through separate
+clients, hence separate connection pools: inbound verification needs key fetches, and a flood of slow deliveries
+must not starve them, nor the reverse. Document fetches are also capped per host (``fedi/slots.py``), so that one
+slow host cannot take the whole pool. Clients come from :func:`default_client`, whose transport connects only to
+addresses the guard has checked (``fedi/transport.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -15,12 +26,17 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from fedi.addresses import AddressGuard, ForbiddenAddress
+from fedi.addresses import AddressGuard, ForbiddenAddress, Unresolvable
 from fedi.negotiation import ACTIVITY_JSON, LD_JSON_AS2
 from fedi.signatures import sign_cavage
+from fedi.slots import HostBusy, HostSlots
+from fedi.transport import GuardedTransport
 from fedi.types import JSON, Clock
 
+logger = logging.getLogger(__name__)
+
 MAX_DOCUMENT = 1024 * 1024
+MAX_INBOX_ANSWER = 64 * 1024
 ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON_AS2}"
 _AP_TYPES = ("application/activity+json", "application/ld+json", "application/json", "application/jrd+json")
 USER_AGENT = "ChiffresEnsemble (+https://chiffres-ensemble.org/)"
@@ -47,13 +63,40 @@ class Signer:
     private_key: RSAPrivateKey
 
 
+@dataclass(frozen=True)
+class Budget:
+    """How long and how many: the totals a hostile peer can cost us.
+
+    ``deadline`` bounds a document fetch from first byte sent to last byte read, redirects and the wait for a host
+    slot included; ``delivery_deadline`` bounds a POST to an inbox (Mastodon allows 30 s for a whole request).
+    ``per_host`` document fetches may be in flight to one host; others wait up to ``host_wait`` seconds.
+    """
+
+    deadline: float = 10.0
+    delivery_deadline: float = 30.0
+    per_host: int = 4
+    host_wait: float = 5.0
+
+
 class Fetcher:
+    """Documents through ``client``, deliveries through ``deliveries`` (the same client when not given)."""
+
     def __init__(
-        self, client: httpx.AsyncClient, guard: AddressGuard, clock: Clock, *, user_agent: str = USER_AGENT
+        self,
+        client: httpx.AsyncClient,
+        guard: AddressGuard,
+        clock: Clock,
+        *,
+        deliveries: httpx.AsyncClient | None = None,
+        budget: Budget | None = None,
+        user_agent: str = USER_AGENT,
     ) -> None:
         self._client = client
+        self._deliveries = deliveries or client
         self._guard = guard
         self._clock = clock
+        self._budget = budget or Budget()
+        self._slots = HostSlots(self._budget.per_host, self._budget.host_wait)
         self._user_agent = user_agent
 
     async def get_json(
@@ -75,39 +118,76 @@ class Fetcher:
         return document
 
     async def _get(self, url: str, signer: Signer, accept: str, max_bytes: int) -> tuple[httpx.Response, bytes, str]:
+        deadline = self._budget.deadline
+        try:
+            async with asyncio.timeout(deadline):
+                return await self._follow(url, signer, accept, max_bytes)
+        except TimeoutError:
+            raise FetchError(f"GET {url}: no complete answer within {deadline:g} s", temporary=True) from None
+
+    async def _follow(self, url: str, signer: Signer, accept: str, max_bytes: int) -> tuple[httpx.Response, bytes, str]:
         for _ in range(4):
-            await self._check(url)
+            self._check(url)
             headers = self._headers("GET", url, signer, None) | {"Accept": accept}
-            try:
-                async with self._client.stream("GET", url, headers=headers) as response:
-                    if response.is_redirect and "location" in response.headers:
-                        url = urljoin(url, response.headers["location"])
-                        continue
-                    if response.status_code >= 400:
-                        raise FetchError(f"GET {url}: HTTP {response.status_code}", status=response.status_code)
-                    return response, await _read_capped(response, max_bytes, url), url
-            except httpx.HTTPError as error:
-                raise FetchError(f"GET {url}: {type(error).__name__}: {error}", temporary=True) from None
+            async with (
+                self._slot(url),
+                self._failures("GET", url),
+                self._client.stream("GET", url, headers=headers) as response,
+            ):
+                if response.is_redirect and "location" in response.headers:
+                    url = urljoin(url, response.headers["location"])
+                    continue
+                if response.status_code >= 400:
+                    raise FetchError(f"GET {url}: HTTP {response.status_code}", status=response.status_code)
+                return response, await _read_capped(response, max_bytes, url), url
         raise FetchError(f"GET {url}: too many redirects")
 
     async def post(
         self, url: str, body: bytes, signer: Signer, extra_headers: dict[str, str] | None = None
     ) -> httpx.Response:
         """POST an activity; the caller decides what the status means (delivery policy)."""
-        await self._check(url)
+        self._check(url)
         headers = self._headers("POST", url, signer, body) | (extra_headers or {})
+        deadline = self._budget.delivery_deadline
         try:
-            response = await self._client.post(url, content=body, headers=headers)
-        except httpx.HTTPError as error:
-            raise FetchError(f"POST {url}: {type(error).__name__}: {error}", temporary=True) from None
-        await response.aclose()
-        return response
+            async with (
+                asyncio.timeout(deadline),
+                self._failures("POST", url),
+                self._deliveries.stream("POST", url, content=body, headers=headers) as response,
+            ):
+                await _drain(response, MAX_INBOX_ANSWER)
+                return response
+        except TimeoutError:
+            raise FetchError(f"POST {url}: no complete answer within {deadline:g} s", temporary=True) from None
 
-    async def _check(self, url: str) -> None:
+    def _check(self, url: str) -> None:
         try:
-            await self._guard.check(url)
+            self._guard.check_url(url)
         except ForbiddenAddress as error:
-            raise FetchError(str(error)) from None
+            logger.info("refused %s: %s", url, error.detail)
+            raise FetchError(f"{url}: {error}") from None
+
+    @asynccontextmanager
+    async def _slot(self, url: str) -> AsyncIterator[None]:
+        try:
+            async with self._slots.hold(_host(url)):
+                yield
+        except HostBusy as error:
+            raise FetchError(f"GET {url}: {error}", temporary=True) from None
+
+    @asynccontextmanager
+    async def _failures(self, method: str, url: str) -> AsyncIterator[None]:
+        """What the network and the guard say, as a :class:`FetchError` that names no address of ours."""
+        try:
+            yield
+        except ForbiddenAddress as error:
+            logger.info("refused %s %s: %s", method, url, error.detail)
+            raise FetchError(f"{method} {url}: {error}") from None
+        except Unresolvable as error:
+            raise FetchError(f"{method} {url}: {error}", temporary=error.temporary) from None
+        except httpx.HTTPError as error:
+            logger.debug("%s %s failed: %r", method, url, error)
+            raise FetchError(f"{method} {url}: {type(error).__name__}: {error}", temporary=True) from None
 
     def _headers(self, method: str, url: str, signer: Signer, body: bytes | None) -> dict[str, str]:
         signed = sign_cavage(
@@ -130,14 +210,25 @@ async def _read_capped(response: httpx.Response, max_bytes: int, url: str) -> by
     return b"".join(chunks)
 
 
+async def _drain(response: httpx.Response, max_bytes: int) -> None:
+    """Read an inbox's answer, up to a small cap, so that its connection can serve the next delivery."""
+    size = 0
+    async for chunk in response.aiter_raw():
+        size += len(chunk)
+        if size > max_bytes:
+            return
+
+
 def _host(url: str) -> str:
     return (urlsplit(url).netloc or "").lower()
 
 
-def default_client(timeout: float = 10.0) -> httpx.AsyncClient:
-    """The one outbound client of a process: timeouts on every phase, no automatic redirects."""
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
-    return httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0), limits=limits, follow_redirects=False)
+def default_client(guard: AddressGuard, *, max_connections: int = 100, timeout: float = 10.0) -> httpx.AsyncClient:
+    """An outbound client: timeouts on every phase, no automatic redirects, connections only to addresses the
+    guard has checked. A process opens two, one for documents and one for deliveries (see :class:`Fetcher`)."""
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections // 4)
+    transport = GuardedTransport(guard, limits=limits)
+    return httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(timeout, connect=5.0), follow_redirects=False)
 
 
 def json_body(document: Any) -> bytes:
