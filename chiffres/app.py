@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from starlette.applications import Starlette
@@ -22,8 +23,9 @@ from actors import routes as actor_routes
 from actors.outbox import FANOUT, FanOut
 from actors.signers import Signers
 from actors.synchronization import Synchronization
-from fedi import urls
+from fedi import health, urls
 from fedi.addresses import AddressGuard
+from fedi.config import Settings
 from fedi.delivery import DELIVER, Deliverer
 from fedi.fetch import Fetcher, default_client
 from fedi.guard import RejectNul
@@ -35,8 +37,10 @@ from inbox.drain import Drain
 from inbox.endpoint import PROCESS, InboxEndpoint, signed_url
 from inbox.handlers import HANDLERS
 from inbox.processor import Processor
+from inbox.relay import RELAY, Relayer
 from inbox.remote import RemoteActors
 from ledger.consensus import CONSENSUS, ConsensusJob, Periodic
+from ledger.independence import Independence
 from ledger.peers import Sharing
 from ledger.publication import Publisher
 from web import api as figures_api
@@ -56,19 +60,26 @@ class Federation:
     signers: Signers
     remote: RemoteActors
     keys: KeyCache
+    delivery_client: httpx.AsyncClient | None = None
 
     async def close(self) -> None:
         await self.client.aclose()
+        if self.delivery_client is not None and self.delivery_client is not self.client:
+            await self.delivery_client.aclose()
 
 
 def federation(instance: Instance, client: httpx.AsyncClient | None = None) -> Federation:
     settings = instance.settings
     guard = AddressGuard(settings.allowed_private_addresses, allow_private=settings.dev)
-    opened = client or default_client()
-    fetcher = Fetcher(opened, guard, instance.clock)
+    # Key and actor fetches get one pool and deliveries another: slow peers of one kind cannot starve the other.
+    opened = client or default_client(guard)
+    delivering = client or default_client(guard)
+    fetcher = Fetcher(opened, guard, instance.clock, deliveries=delivering)
     signers = Signers(instance.pool, instance.urls)
-    remote = RemoteActors(instance.pool, fetcher, instance.urls, signers.instance, instance.clock)
-    return Federation(instance, opened, fetcher, signers, remote, KeyCache())
+    remote = RemoteActors(
+        instance.pool, fetcher, instance.urls, signers.instance, instance.clock, farms=farms(settings)
+    )
+    return Federation(instance, opened, fetcher, signers, remote, KeyCache(), delivering)
 
 
 def build_app(fed: Federation) -> Starlette:
@@ -76,7 +87,7 @@ def build_app(fed: Federation) -> Starlette:
     pages = Pages(instance.urls, instance.settings.language)
     inbox = InboxEndpoint(instance, fed.remote, fed.keys)
 
-    async def health(request: Request) -> Response:
+    async def healthz(request: Request) -> Response:
         await instance.pool.fetchval("SELECT 1")
         return PlainTextResponse("ok")
 
@@ -95,7 +106,8 @@ def build_app(fed: Federation) -> Starlette:
 
     routes = [
         *site.routes(instance, pages),
-        Route("/healthz", health),
+        Route("/healthz", healthz),
+        *health.routes(instance.pool),
         Route(urls.SHARED_INBOX, inbox.handle, methods=["POST"]),
         Route(urls.INBOX, inbox.handle, methods=["POST"]),
         Route(urls.INSTANCE_INBOX, inbox.handle, methods=["POST"]),
@@ -103,8 +115,17 @@ def build_app(fed: Federation) -> Starlette:
         *figures_api.routes(instance, signed_by),
     ]
     return Starlette(
-        routes=routes, exception_handlers={HTTPException: site.http_errors(pages)}, middleware=[Middleware(RejectNul)]
+        routes=routes,
+        exception_handlers={HTTPException: site.http_errors(pages), **health.exception_handlers()},
+        middleware=[Middleware(RejectNul)],
     )
+
+
+def farms(settings: Settings) -> Independence:
+    """The rules that group domain farms; a trial in development mode has no history to wait for."""
+    if settings.newcomer_hours is not None:
+        return Independence(newcomer_age=timedelta(hours=settings.newcomer_hours))
+    return Independence(newcomer_age=timedelta(0)) if settings.dev else Independence()
 
 
 def job_handlers(fed: Federation) -> dict[str, Handler]:
@@ -120,7 +141,9 @@ def job_handlers(fed: Federation) -> dict[str, Handler]:
             instance.clock,
             Publisher(instance.pool, instance.urls, instance.clock, language),
             Sharing(instance.pool, instance.urls, instance.clock),
+            farms=farms(instance.settings),
         ),
+        RELAY: Relayer(instance.pool, instance.urls, instance.clock),
         DELIVER: Deliverer(
             instance.pool,
             fed.fetcher,

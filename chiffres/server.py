@@ -3,6 +3,10 @@
 ``chiffres serve`` runs both by default; ``--no-worker`` and ``chiffres worker`` split them so that any number of
 each can run against one PostgreSQL. SIGINT and SIGTERM stop both gracefully, then release the embedded
 database, which stops with its last holder.
+
+Each process also runs a :class:`~fedi.supervisor.Supervisor`: it starts the embedded database again if it dies,
+and once the database has been away for longer than ``CHIFFRES_DATABASE_DEADLINE`` it stops the process, which
+exits non-zero so that systemd or Docker starts it afresh.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from fedi.database import Database, Pool, open_database
 from fedi.instance import Instance
 from fedi.migrator import migrate
 from fedi.queue import Handler, Loop, Worker
+from fedi.supervisor import Supervisor
 from fedi.urls import Urls
 
 logger = logging.getLogger(__name__)
@@ -129,13 +134,16 @@ async def serve(
     )
     server = _Server(config)
     worker = Worker(prepared.database.url, handlers, loops=loops) if with_worker else None
+    stopping = asyncio.Event()
 
     def stop() -> None:
+        stopping.set()
         server.should_exit = True
         if worker is not None:
             worker.stop()
 
     _on_signals(stop)
+    watch = _watch(prepared, stopping, stop)
     logger.info(
         "serving %s on http://%s:%d%s",
         prepared.instance.urls.base,
@@ -150,15 +158,41 @@ async def serve(
         stop()
         if worker_task is not None:
             await _finish(worker_task)
-        await prepared.database.close()
+        await _close(prepared, watch)
 
 
 async def run_worker(prepared: Prepared, handlers: dict[str, Handler], loops: Sequence[Loop] = ()) -> None:
     worker = Worker(prepared.database.url, handlers, loops=loops)
-    _on_signals(worker.stop)
+    stopping = asyncio.Event()
+
+    def stop() -> None:
+        stopping.set()
+        worker.stop()
+
+    _on_signals(stop)
+    watch = _watch(prepared, stopping, stop)
     logger.info("worker started for %s", prepared.instance.urls.base)
     try:
         await worker.run()
+    finally:
+        stop()
+        await _close(prepared, watch)
+
+
+def _watch(prepared: Prepared, stopping: asyncio.Event, stop: Callable[[], None]) -> asyncio.Task[None]:
+    """The supervisor's task; when it gives up on the database it stops the process, and awaiting the task then
+    raises its :class:`~fedi.database.DatabaseUnavailable`, which the command line turns into a non-zero exit."""
+    supervisor = Supervisor(prepared.database, deadline=prepared.instance.settings.database_deadline)
+    task = asyncio.create_task(supervisor.run(stopping))
+    task.add_done_callback(lambda _: stop())
+    return task
+
+
+async def _close(prepared: Prepared, watch: asyncio.Task[None]) -> None:
+    """Let the supervisor finish what it is doing (it may be starting the embedded server) before the database is
+    released, then raise what made it give up, if anything."""
+    try:
+        await watch
     finally:
         await prepared.database.close()
 

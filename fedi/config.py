@@ -41,6 +41,10 @@ class Settings:
     dev: bool = False
     allowed_private_addresses: tuple[Network, ...] = field(default_factory=tuple)
     language: str = "fr"
+    database_deadline: float = 60.0  # seconds without a database before a running process exits non-zero
+    # How long a new domain must be known before it counts as a source of its own (ledger.independence);
+    # None: a day, or nothing in development, where a trial on localhost has no history to wait for.
+    newcomer_hours: float | None = None
 
     @property
     def scheme(self) -> str:
@@ -94,6 +98,28 @@ def _parse_language(value: object) -> str:
     return language
 
 
+def _parse_seconds(name: str, value: object) -> float:
+    problem = ConfigError(f"CHIFFRES_{name.upper()}: {value!r} is not a positive number of seconds")
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        raise problem from None
+    if not 0 < seconds < float("inf"):
+        raise problem
+    return seconds
+
+
+def _parse_hours(name: str, value: object) -> float:
+    problem = ConfigError(f"CHIFFRES_{name.upper()}: {value!r} is not a number of hours (0 or more)")
+    try:
+        hours = float(str(value).strip())
+    except ValueError:
+        raise problem from None
+    if not 0 <= hours < float("inf"):
+        raise problem
+    return hours
+
+
 def _read_file(path: Path) -> dict[str, object]:
     try:
         with path.open("rb") as handle:
@@ -102,7 +128,16 @@ def _read_file(path: Path) -> dict[str, object]:
         raise ConfigError(f"CHIFFRES_CONFIG: file not found: {path}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"CHIFFRES_CONFIG: {path} is not valid TOML: {error}") from None
-    known = {"domain", "database_url", "data_dir", "dev", "allowed_private_addresses", "language"}
+    known = {
+        "domain",
+        "database_url",
+        "data_dir",
+        "dev",
+        "allowed_private_addresses",
+        "language",
+        "database_deadline",
+        "newcomer_hours",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"CHIFFRES_CONFIG: unknown setting {unknown[0]!r} in {path}")
@@ -113,7 +148,16 @@ def load(environ: Mapping[str, str], config_file: Path | None = None) -> Setting
     """Settings from a TOML file (if any) overridden by ``CHIFFRES_*`` variables."""
     path = config_file or (Path(environ["CHIFFRES_CONFIG"]) if environ.get("CHIFFRES_CONFIG") else None)
     raw: dict[str, object] = _read_file(path) if path else {}
-    for key in ("domain", "database_url", "data_dir", "dev", "allowed_private_addresses", "language"):
+    for key in (
+        "domain",
+        "database_url",
+        "data_dir",
+        "dev",
+        "allowed_private_addresses",
+        "language",
+        "database_deadline",
+        "newcomer_hours",
+    ):
         env_value = environ.get(f"CHIFFRES_{key.upper()}")
         if env_value is not None and env_value != "":
             raw[key] = env_value
@@ -125,6 +169,8 @@ def load(environ: Mapping[str, str], config_file: Path | None = None) -> Setting
         dev=dev,
         allowed_private_addresses=_parse_networks(raw.get("allowed_private_addresses", "")),
         language=_parse_language(raw.get("language", "fr")),
+        database_deadline=_parse_seconds("database_deadline", raw.get("database_deadline", 60)),
+        newcomer_hours=_parse_hours("newcomer_hours", raw["newcomer_hours"]) if "newcomer_hours" in raw else None,
     )
 
 

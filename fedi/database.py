@@ -2,10 +2,17 @@
 
 Every other module receives a :class:`Database` (or a connection from it) and never opens one itself, so tests
 point the whole instance at a throwaway database by passing a different URL.
+
+The database may go away (restarted, crashed, unplugged) while we run. asyncpg's pool drops a connection whose
+server is gone and opens a new one on the next acquire, so nothing here reconnects by hand; what this module adds
+is one way to tell "the database is away" from a bug (:func:`is_unavailable`), so that requests get 503 instead of
+500 and loops wait instead of dying, and the probes a supervisor needs (:meth:`Database.check`,
+:meth:`Database.revive`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import ssl
@@ -27,8 +34,56 @@ Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
 
+CLOSE_TIMEOUT = 10.0  # a pool waits for its connections to come back; a dead server must not hold shutdown up
+PROBE_TIMEOUT = 5.0
+POOL_PROBE_TIMEOUT = 1.0
+_UNREACHABLE = (OSError, asyncpg.PostgresError, TimeoutError, ssl.SSLError)
+
+
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or started; the message says which and why."""
+
+
+# Errors that mean the server is away rather than that a query is wrong: the connection broke or was refused, or
+# the server is shutting down, crashed, starting up or full.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    DatabaseUnavailable,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+# Errors asyncpg raises for misuse as well as for a connection that died under a transaction or a query; their
+# chain or their message tells which. A connection whose server died while it read an error is handed back to the
+# pool before the end of its socket is seen, and the next query on it finds it stuck in that operation.
+SUSPECT: tuple[type[Exception], ...] = (asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)
+_BROKEN = ("connection is closed", "another operation (2) is in progress")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` (or what it was raised from or while handling) says the database is away.
+
+    A connection that dies inside ``async with connection.transaction()`` surfaces as an ``InterfaceError`` about
+    the transaction, raised while handling the real cause; the cause is what tells. State 2 is asyncpg's
+    "consuming an error until the server is ready": a server that died never becomes ready.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, UNAVAILABLE):
+            return True
+        if isinstance(current, SUSPECT) and any(sign in str(current) for sign in _BROKEN):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def reconnect_delay(failures: int) -> float:
+    """Seconds to wait after ``failures`` consecutive failures to reach the database: from half a second, doubling
+    to 5 s, so that a restarted database is found again within seconds and a dead one is not hammered."""
+    return float(min(0.5 * 2 ** max(failures - 1, 0), 5.0))
 
 
 @dataclass
@@ -39,11 +94,44 @@ class Database:
     pool: Pool
     embedded: EmbeddedPostgres | None = None
 
+    async def check(self) -> str | None:
+        """Why the database cannot be reached now, or ``None`` when it answers.
+
+        The pool answers first, as cheaply as a query can; when it does not, a fresh connection decides, since a
+        pool busy with slow requests is not a database gone, and a supervisor that took one for the other would
+        count a busy server against its deadline.
+        """
+        with suppress(TimeoutError, *UNAVAILABLE, *SUSPECT):
+            await asyncio.wait_for(self.pool.fetchval("SELECT 1"), POOL_PROBE_TIMEOUT)
+            return None
+        try:
+            connection = await asyncpg.connect(self.url, timeout=PROBE_TIMEOUT)
+            try:
+                await asyncio.wait_for(connection.fetchval("SELECT 1"), PROBE_TIMEOUT)
+            finally:
+                connection.terminate()
+        except (*_UNREACHABLE, asyncpg.InterfaceError) as error:
+            return f"database unreachable: {type(error).__name__}: {error}".rstrip(": ")
+        return None
+
+    async def revive(self) -> bool:
+        """Start the embedded server again if it died; ``True`` when this process started it."""
+        if self.embedded is None:
+            return False
+        try:
+            return await asyncio.to_thread(self.embedded.revive)
+        except EmbeddedUnavailable as error:
+            raise DatabaseUnavailable(str(error)) from None
+
     async def close(self) -> None:
-        await self.pool.close()
+        try:
+            await asyncio.wait_for(self.pool.close(), CLOSE_TIMEOUT)
+        except TimeoutError:
+            logger.warning("database connections still busy after %g s; closing them anyway", CLOSE_TIMEOUT)
+            self.pool.terminate()
         if self.embedded is not None:
-            self.embedded.stop()
-            self.embedded = None
+            embedded, self.embedded = self.embedded, None
+            await asyncio.to_thread(embedded.stop)
 
 
 class _Connection(asyncpg.Connection):
@@ -65,18 +153,43 @@ async def connect(url: str) -> asyncpg.Connection[asyncpg.Record]:
     """One plain connection (LISTEN, migrations), with the same codecs as the pool."""
     try:
         connection: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(url, timeout=10)
-    except (OSError, asyncpg.PostgresError, TimeoutError, ssl.SSLError) as error:
+    except _UNREACHABLE as error:
         raise DatabaseUnavailable(f"database unreachable ({_safe(url)}): {error}") from None
     await _init_connection(connection)
+    return connection
+
+
+async def release(connection: asyncpg.Connection[asyncpg.Record]) -> None:
+    """Close a plain connection politely, or drop it when the server is gone or does not answer."""
+    try:
+        await connection.close(timeout=PROBE_TIMEOUT)
+    except (*_UNREACHABLE, asyncpg.InterfaceError):
+        connection.terminate()
+
+
+async def _pool_connect(dsn: str | None = None, **options: Any) -> asyncpg.Connection[asyncpg.Record]:
+    """How the pool opens a connection: a refused or failed connect becomes :class:`DatabaseUnavailable`, so the
+    caller of any pool method learns that the database is away rather than meeting a bare ``OSError``."""
+    try:
+        connection: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(dsn, **options)
+    except _UNREACHABLE as error:
+        reason = f"{type(error).__name__}: {error}"
+        raise DatabaseUnavailable(f"database unreachable ({_safe(dsn or '')}): {reason}") from None
     return connection
 
 
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> Pool:
     try:
         pool: Pool = await asyncpg.create_pool(
-            url, min_size=min_size, max_size=max_size, init=_init_connection, timeout=10, connection_class=_Connection
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            init=_init_connection,
+            timeout=10,
+            connection_class=_Connection,
+            connect=_pool_connect,
         )
-    except (OSError, asyncpg.PostgresError, TimeoutError, ssl.SSLError) as error:
+    except _UNREACHABLE as error:
         raise DatabaseUnavailable(f"database unreachable ({_safe(url)}): {error}") from None
     return pool
 

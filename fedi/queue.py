@@ -4,11 +4,16 @@
 causes it: either both happen or neither. A :class:`Worker` holds one dedicated connection (pgqueuer LISTENs on
 it) and runs the registered handlers; a worker killed mid-job leaves a stale heartbeat, and another worker picks
 the job up again, so handlers must be idempotent.
+
+The database may go away while a worker runs. A job that fails because of it is put back in the queue rather
+than counted as failed (pgqueuer would delete it, and a delivery would be lost); the worker's own connection is
+opened again, and its loops started again, with a growing pause, for as long as the worker is not stopped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -16,15 +21,16 @@ from datetime import timedelta
 from typing import Any, cast
 
 import asyncpg
-from pgqueuer import AsyncpgDriver, Job, Queries, QueueManager
+from pgqueuer import AsyncpgDriver, Job, Queries, QueueManager, RetryRequested
 
-from fedi.database import Connection, connect
+from fedi.database import Connection, connect, is_unavailable, reconnect_delay, release
 from fedi.types import JSON
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[JSON], Awaitable[None]]
 Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+RETRY_WHEN_AWAY = timedelta(seconds=5)  # a job that met the database away runs again after this
 
 
 class JobPayloadError(Exception):
@@ -89,8 +95,10 @@ class Worker:
         loops: Sequence[Loop] = (),
         concurrency: int = 50,
         heartbeat_timeout: timedelta = timedelta(seconds=15),
+        retry_when_away: timedelta = RETRY_WHEN_AWAY,
     ) -> None:
         self._url = url
+        self._retry_when_away = retry_when_away
         self._handlers = dict(handlers)
         self._concurrency = concurrency
         self._heartbeat_timeout = heartbeat_timeout
@@ -100,19 +108,39 @@ class Worker:
         self._stop_loops = asyncio.Event()
 
     async def run(self) -> None:
-        tasks = [asyncio.create_task(loop(self._stop_loops)) for loop in self._loops]
+        tasks = [asyncio.create_task(self._keep(loop, _name(loop))) for loop in self._loops]
         try:
-            await self._run_queue()
+            await self._keep(self._run_queue, "the queue")
         finally:
             self._stop_loops.set()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _run_queue(self) -> None:
+    async def _keep(self, loop: Loop, name: str) -> None:
+        """Run ``loop`` until the worker stops, starting it again after it fails, with a growing pause.
+
+        The broad catch is the job runner's: a loop that dies here would leave its work undone until someone
+        restarts the process, which is the failure this exists to prevent; the error is logged each time.
+        """
+        failures = 0
+        while not self._stop_loops.is_set():
+            try:
+                await loop(self._stop_loops)
+                failures = 0
+            except Exception as error:
+                failures += 1
+                if is_unavailable(error):
+                    logger.warning("%s: database unavailable (%s); starting again", name, error)
+                else:
+                    logger.exception("%s failed; starting again", name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_loops.wait(), reconnect_delay(failures))
+
+    async def _run_queue(self, stopping: asyncio.Event) -> None:
         connection = await connect(self._url)
         try:
             manager = QueueManager(Queries(AsyncpgDriver(connection)))
             for name, handler in self._handlers.items():
-                manager.entrypoint(name, accepts_context=False)(_runner(handler))
+                manager.entrypoint(name, accepts_context=False)(_runner(handler, self._retry_when_away))
             self._manager = manager
             if self._stopping:
                 return
@@ -123,7 +151,7 @@ class Worker:
                 heartbeat_timeout=self._heartbeat_timeout,
             )
         finally:
-            await connection.close()
+            await release(connection)
 
     def stop(self) -> None:
         self._stopping = True
@@ -132,8 +160,19 @@ class Worker:
             self._manager.shutdown.set()
 
 
-def _runner(handler: Handler) -> Callable[[Job], Awaitable[None]]:
+def _runner(handler: Handler, retry_when_away: timedelta) -> Callable[[Job], Awaitable[None]]:
     async def run(job: Job) -> None:
-        await handler(decode(job))
+        try:
+            await handler(decode(job))
+        except Exception as error:
+            if is_unavailable(error):
+                raise RetryRequested(retry_when_away, f"database unavailable: {error}") from error
+            raise
 
     return run
+
+
+def _name(loop: Loop) -> str:
+    """A loop's name for the log: its owner's class for a bound method."""
+    owner = getattr(loop, "__self__", None)
+    return type(owner).__name__ if owner is not None else getattr(loop, "__qualname__", repr(loop))

@@ -83,3 +83,10 @@ def test_toml_file_errors(tmp_path: Path) -> None:
     unknown.write_text('colour = "blue"\n')
     with pytest.raises(ConfigError, match="unknown setting 'colour'"):
         load({"CHIFFRES_CONFIG": str(unknown)})
+
+
+def test_the_newcomer_period_is_read_in_hours_and_refused_when_negative() -> None:
+    assert load({"CHIFFRES_NEWCOMER_HOURS": "48"}).newcomer_hours == 48
+    assert load({}).newcomer_hours is None
+    with pytest.raises(ConfigError, match="CHIFFRES_NEWCOMER_HOURS"):
+        load({"CHIFFRES_NEWCOMER_HOURS": "-1"})
