@@ -40,6 +40,7 @@ class Outcome:
     numbers: dict[str, Consensus]
     labels: dict[str, Verdict]
     weights: Floats  # final weight per actor id of the rows
+    skipped: int = 0  # rows left out as beyond the bound (see consensus.rows), for the caller to report
 
 
 @dataclass
@@ -64,6 +65,7 @@ def recompute(rows: Rows, policy: Policy, now: datetime, previous: Mapping[str, 
         numbers=_numbers(rows, lay, result, previous or {}, now),
         labels=_labels(rows, vlay, votes, policy),
         weights=weights,
+        skipped=rows.skipped,
     )
 
 

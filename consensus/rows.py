@@ -2,10 +2,15 @@
 
 A million ``Claim`` objects would cost hundreds of megabytes; a million rows here cost ~60 MB and are
 ready for vectorised work.  Names (figures, actors, domains, labels) are interned to integers once.
+
+A numeric value that is not finite, or whose magnitude reaches the bound every figure's value meets on input
+(``figures.numbers.MAX_MAGNITUDE``, 10^15), is left out and counted in ``skipped``: the engine sums and squares
+values, and one row of 1e300 would give its figure an interval up to infinity.
 """
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,10 +19,12 @@ import numpy as np
 import numpy.typing as npt
 
 from consensus.vocabulary import Claim, Kind, Summary
+from figures.numbers import MAX_MAGNITUDE
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
+_LIMIT = float(MAX_MAGNITUDE)
 
 
 class Names:
@@ -60,6 +67,7 @@ class Rows:
     actors: Names
     domains: Names
     labels: Names
+    skipped: int = 0  # numeric values left out as beyond the bound
 
     def __len__(self) -> int:
         return len(self.fig)
@@ -73,6 +81,7 @@ class RowBuilder:
         self._ints: dict[str, array[int]] = {k: array("q") for k in ("fig", "actor", "dom", "label", "kind")}
         self._floats: dict[str, array[float]] = {k: array("d") for k in ("value", "factor", "count", "at")}
         self._ratio = array("b")
+        self.skipped = 0
 
     def add(
         self,
@@ -85,8 +94,12 @@ class RowBuilder:
         kind: Kind = Kind.CORRECT,
         factor: float = 1.0,
         ratio: bool = True,
-    ) -> None:
-        """A string ``value`` is a categorical claim (a label settled by weighted vote)."""
+    ) -> bool:
+        """A string ``value`` is a categorical claim (a label settled by weighted vote). False when the value is
+        left out as beyond the bound (see the module doc)."""
+        if not isinstance(value, str) and not (math.isfinite(value) and abs(value) < _LIMIT):
+            self.skipped += 1
+            return False
         dom = self.domains.id(domain)
         ints = self._ints
         ints["fig"].append(self.figures.id(figure))
@@ -101,6 +114,7 @@ class RowBuilder:
         floats["count"].append(1.0)
         floats["at"].append(at)
         self._ratio.append(1 if ratio else 0)
+        return True
 
     def add_claim(self, claim: Claim) -> None:
         self.add(
@@ -116,7 +130,7 @@ class RowBuilder:
 
     def add_summary(self, summary: Summary) -> None:
         # Summaries share one pseudo-actor per origin so deduplication keeps the newest per origin.
-        self.add(
+        added = self.add(
             summary.figure,
             "\x00summary:" + summary.origin,
             summary.origin,
@@ -126,7 +140,8 @@ class RowBuilder:
             factor=summary.weight,
             ratio=summary.ratio,
         )
-        self._floats["count"][-1] = float(summary.count)
+        if added:
+            self._floats["count"][-1] = float(summary.count)
 
     def build(self) -> Rows:
         ints = {k: np.frombuffer(v, dtype=np.int64).copy() for k, v in self._ints.items()}
@@ -157,6 +172,7 @@ class RowBuilder:
             actors=self.actors,
             domains=self.domains,
             labels=self.labels,
+            skipped=self.skipped,
         )
 
 

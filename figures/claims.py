@@ -4,6 +4,10 @@ Pure: the inbox hands in the figure (its versions) and the activity's parts; thi
 actor claims. A Like endorses the version current when it was made (peers may name the version); a boost is a
 weaker endorsement; a reply with our ``correction`` object proposes its value; a plain reply whose text holds a
 number and a unit (the figure's unit assumed when absent) proposes a parsed correction.
+
+A ``correction`` object that is not ours to read (no value, another dimension, "1e3") claims nothing; one whose
+value is beyond the bounds of ``figures.numbers``, as written or once converted, is refused with
+``NumberOutOfBounds``, so that the inbox records why.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from decimal import Decimal
 
 from figures.correction_text import parse_correction
 from figures.figure import Figure
-from figures.numbers import FiguresError, Lang, parse_wire_decimal
+from figures.numbers import FiguresError, Lang, NumberOutOfBounds, in_range, parse_wire_decimal
 from figures.units import compatible, convert, unit_from_code
 
 KINDS = ("publish", "endorse", "boost", "correct")
@@ -47,7 +51,9 @@ def endorsement(
 
 
 def correction(obj: Mapping[str, object], figure: Figure) -> ClaimedValue | None:
-    """Our ``correction`` object: a value and a unit compatible with the figure's (converted to it)."""
+    """Our ``correction`` object: a value and a unit compatible with the figure's (converted to it).
+
+    Raises ``NumberOutOfBounds`` for a value a figure may not hold; returns None for anything else unusable."""
     raw_value, raw_unit = obj.get("value"), obj.get("unit")
     code = raw_unit.get("code") if isinstance(raw_unit, Mapping) else raw_unit
     if not isinstance(raw_value, str) or not isinstance(code, str):
@@ -57,7 +63,9 @@ def correction(obj: Mapping[str, object], figure: Figure) -> ClaimedValue | None
         unit = unit_from_code(code)
         if not compatible(unit, figure.unit):
             return None
-        converted = convert(value, unit, figure.unit)
+        converted = in_range(convert(value, unit, figure.unit))
+    except NumberOutOfBounds as error:
+        raise NumberOutOfBounds(f"correction value: {error}") from error
     except (FiguresError, ValueError, ArithmeticError):
         return None
     source = obj.get("source")

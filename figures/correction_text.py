@@ -19,18 +19,28 @@ Reading rules, in order:
   (four digits, 1900–2100) when the figure's unit is not a year ("voir 2025").
 * The first number with a fitting written unit wins; failing that, the first bare number. Ranges
   ("800-900 €", "entre 800 et 900") give their first number.
+* A number beyond the bounds of `figures.numbers`, as written or once converted, is not a value.
+
+Bounds: the text of a reply comes from a peer, and reading it runs in the worker's event loop, so the work is
+bounded whatever the reply's size. Only the first `MAX_HTML` characters of markup are stripped, by a scanner that
+passes over each character a bounded number of times (`figures.markup`: Python's `HTMLParser` is quadratic on
+unterminated tags); only the first `MAX_TEXT` characters of the text are read; the unit after a number is looked
+for in the next `_UNIT_WINDOW` characters; only the first `MAX_NUMBERS` numbers are considered. Each cut drops
+the word it would split, so a number is never read from half its digits. A person's reply fits in all of them:
+a Mastodon post holds 500 characters.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from html.parser import HTMLParser
 from typing import Final
 
 from figures.figure import Figure
-from figures.numbers import FiguresError, Lang, parse_decimal
+from figures.markup import strip_markup
+from figures.numbers import FiguresError, Lang, in_range, parse_decimal
 from figures.units import (
     Unit,
     UnitReading,
@@ -43,7 +53,13 @@ from figures.units import (
     without_period,
 )
 
-__all__ = ["ParsedCorrection", "ReplyText", "parse_correction", "reply_text"]
+__all__ = ["MAX_HTML", "MAX_NUMBERS", "MAX_TEXT", "ParsedCorrection", "ReplyText", "parse_correction", "reply_text"]
+
+MAX_TEXT: Final = 2000
+MAX_HTML: Final = 10 * MAX_TEXT  # room for the markup of mentions and links (~150 characters each)
+MAX_NUMBERS: Final = 50
+# Eight unit tokens at most are read ("€ HT par mètre carré par mois" is 29 characters).
+_UNIT_WINDOW: Final = 64
 
 
 @dataclass(frozen=True)
@@ -103,6 +119,7 @@ _URL: Final = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 _MENTION: Final = re.compile(r"(?<![\w/])@[\w.\-]+(?:@[\w.\-]+\w)?")
 _HASHTAG: Final = re.compile(r"(?<![\w&/])#[\w·]+")
 _BARE_YEAR: Final = re.compile(r"(?:19|20)\d{2}|2100")
+_SYMBOL_BEFORE: Final = re.compile(r"[€$£¥] ?$")
 
 
 def parse_correction(content: str, figure: Figure, lang: Lang | None = None) -> ParsedCorrection | None:
@@ -113,16 +130,22 @@ def parse_correction(content: str, figure: Figure, lang: Lang | None = None) -> 
     """
     reply = reply_text(content)
     masked = _NOT_VALUES.sub(lambda match: " " * len(match.group()), reply.text)
-    candidates = [
-        candidate
-        for match in _NUMBER.finditer(masked)
-        if (candidate := _candidate(masked, match, figure, lang or figure.language)) is not None
-    ]
-    chosen = next((c for c in candidates if c.written), None) or next(iter(candidates), None)
+    chosen = _choose(masked, figure, lang or figure.language)
     if chosen is None:
         return None
     source = reply.links[0] if reply.links else None
     return ParsedCorrection(chosen.value, figure.unit, source, chosen.span, reply.text, not chosen.written)
+
+
+def _choose(text: str, figure: Figure, lang: Lang) -> _Candidate | None:
+    """The first of the first `MAX_NUMBERS` numbers with a fitting written unit, else the first bare one."""
+    bare: _Candidate | None = None
+    for match in itertools.islice(_NUMBER.finditer(text), MAX_NUMBERS):
+        candidate = _candidate(text, match, figure, lang)
+        if candidate is not None and candidate.written:
+            return candidate
+        bare = bare or candidate
+    return bare
 
 
 def _candidate(text: str, match: re.Match[str], figure: Figure, lang: Lang) -> _Candidate | None:
@@ -132,8 +155,9 @@ def _candidate(text: str, match: re.Match[str], figure: Figure, lang: Lang) -> _
     except FiguresError:
         return None
     start, end = match.span()
-    symbol = re.search(r"[€$£¥] ?$", text[:start])
-    found = read_unit_prefix((symbol.group().strip() if symbol else "") + text[end:])
+    before = max(start - 2, 0)
+    symbol = _SYMBOL_BEFORE.search(text, before, start)
+    found = read_unit_prefix((symbol.group().strip() if symbol else "") + _unit_window(text, end))
     if found is None:
         if text[end : end + 1].isalpha() or _is_bare_year(match, figure.unit):
             return None
@@ -141,8 +165,27 @@ def _candidate(text: str, match: re.Match[str], figure: Figure, lang: Lang) -> _
     reading, length = found
     if symbol:
         start, length = symbol.start(), length - 1
-    fitted = _fit(scaled(value, reading.scale), reading, figure.unit)
-    return None if fitted is None else _Candidate(fitted, (start, end + length), written=True)
+    try:
+        fitted = _fit(scaled(value, reading.scale), reading, figure.unit)
+        return None if fitted is None else _Candidate(in_range(fitted), (start, end + length), written=True)
+    except FiguresError:
+        return None
+
+
+def _unit_window(text: str, end: int) -> str:
+    """The text just after a number, where its unit would be."""
+    return _cut(text[end : end + _UNIT_WINDOW + 1], _UNIT_WINDOW)
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most `limit` characters of `text`, without the word the limit would split: "845 €/mois" cut as
+    "84" or "845 €/m" would be read as another value or another unit. A no-break space is inside a word, since
+    it may group the digits of a number."""
+    if len(text) <= limit:
+        return text
+    if text[limit] in " \n":
+        return text[:limit]
+    return text[: max(text.rfind(" ", 0, limit), text.rfind("\n", 0, limit), 0)]
 
 
 def _fit(value: Decimal, reading: UnitReading, target: Unit) -> Decimal | None:
@@ -164,59 +207,15 @@ def _is_bare_year(match: re.Match[str], unit: Unit) -> bool:
 
 
 def reply_text(content: str) -> ReplyText:
-    """Plain text of a reply: tags stripped, mentions, hashtags and links removed, links kept apart."""
-    reader = _HTMLText()
-    reader.feed(content)
-    reader.close()
-    text = "".join(reader.parts)
-    links = list(reader.links)
+    """Plain text of a reply: tags stripped, mentions, hashtags and links removed, links kept apart.
+
+    Reads the first `MAX_HTML` characters of `content` and keeps the first `MAX_TEXT` characters of the text."""
+    stripped = strip_markup(content[:MAX_HTML])
+    text = stripped.text
+    links = list(stripped.links)
     links.extend(match.group().rstrip(".,;:!?)") for match in _URL.finditer(text))
     for pattern in (_URL, _MENTION, _HASHTAG):
         text = pattern.sub(" ", text)
     # Only ordinary spaces collapse: a no-break space may be what groups "1 200".
     lines = (re.sub(r"[ \t\f\v]+", " ", line).strip() for line in text.splitlines())
-    return ReplyText("\n".join(line for line in lines if line), tuple(dict.fromkeys(links)))
-
-
-class _HTMLText(HTMLParser):
-    """Collects text outside links, mentions and scripts; collects the hrefs of ordinary links."""
-
-    _BREAKS: Final = frozenset({"br", "p", "div", "li", "blockquote", "pre", "ul", "ol"})
-    _HIDDEN: Final = frozenset({"script", "style"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.links: list[str] = []
-        self._inside_link = 0
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self._inside_link += 1
-            self.parts.append(" ")
-            self._keep_link(dict(attrs))
-        elif tag in self._HIDDEN:
-            self._hidden += 1
-        elif tag in self._BREAKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self._inside_link = max(self._inside_link - 1, 0)
-            self.parts.append(" ")
-        elif tag in self._HIDDEN:
-            self._hidden = max(self._hidden - 1, 0)
-        elif tag in self._BREAKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._inside_link and not self._hidden:
-            self.parts.append(data)
-
-    def _keep_link(self, attrs: dict[str, str | None]) -> None:
-        href = attrs.get("href") or ""
-        classes = (attrs.get("class") or "").split()
-        is_tag = "mention" in classes or "hashtag" in classes or attrs.get("rel") == "tag"
-        if not is_tag and re.match(r"https?://", href, re.IGNORECASE):
-            self.links.append(href)
+    return ReplyText(_cut("\n".join(line for line in lines if line), MAX_TEXT), tuple(dict.fromkeys(links)))

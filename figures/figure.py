@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
-from figures.numbers import LANGUAGES, FiguresError, Lang, as_decimal, parse_wire_decimal, wire_decimal
+from figures.numbers import LANGUAGES, FiguresError, Lang, as_decimal, in_range, parse_wire_decimal, wire_decimal
 from figures.period import Period, parse_period
 from figures.units import Unit, UnitReading, format_value, parse_unit, scaled, unit_from_code
 
@@ -50,7 +50,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-_MAX_DIGITS: Final = 30
 _MAX_TAGS: Final = 20
 _PLACE_CODE: Final = re.compile(
     r"\d{5}|2[AB]\d{3}"  # INSEE commune
@@ -205,8 +204,12 @@ def _assemble(
         return default if _absent(raw) else readers[name](raw, lang)
 
     reading: UnitReading = read("unit")
+    try:  # "12 k€" is bounded as written, and again once its scale is folded in
+        value = in_range(scaled(read("value"), reading.scale))
+    except FiguresError as error:
+        raise FigureValidationError([("value", str(error))]) from error
     return Figure(
-        value=scaled(read("value"), reading.scale),
+        value=value,
         unit=reading.unit,
         measures=read("measures"),
         place=read("place"),
@@ -238,10 +241,7 @@ def _problems(name: str, reader: _Reader, raw: object, lang: Lang) -> list[tuple
 
 
 def _value(raw: object, lang: Lang) -> Decimal:
-    value = as_decimal(raw, lang)
-    if len(value.as_tuple().digits) > _MAX_DIGITS:
-        raise FiguresError(f"more than {_MAX_DIGITS} digits")
-    return value
+    return as_decimal(raw, lang)
 
 
 def _wire_value(raw: object, lang: Lang) -> Decimal:

@@ -19,6 +19,14 @@ Reading rules (`parse_decimal`):
 * Exponents ("1e3"), fractions, words, "NaN" and "Infinity" are refused: people do not type them
   in figures, and accepting "1e3" would make a typo ("1e3" for "1,3") silently worth a thousand.
 
+Bounds (`bounded`): a number is written with at most 15 digits before the decimal mark and 15 after
+it (`MAX_INTEGER_DIGITS`, `MAX_PLACES`), so |x| < 10^15 and at most 30 digits in all; a text longer
+than `MAX_LENGTH` characters is refused before it is read. Every reader here applies them, typed or
+wire, whatever the type handed in: a claim of 400 digits once became infinity as a float and stopped
+every consensus. No figure of rents, wages, prices or volumes comes near: a state budget in euros
+has 12 digits, a price per kWh 5 decimals. A value we compute from a bounded one (a conversion, a
+scale folded in) keeps its own digits and is held to the magnitude alone (`in_range`).
+
 The wire form (`wire_decimal`, `parse_wire_decimal`) is plain: optional "-", digits, optional "."
 and digits; never an exponent, never a group separator.
 """
@@ -36,7 +44,7 @@ LANGUAGES: Final[tuple[Lang, ...]] = ("fr", "en")
 class FiguresError(ValueError):
     """Root of the figure domain's errors: bad input data, whatever the field.
 
-    The tree: FiguresError ← NumberError (here), UnitError (figures.units), PeriodError
+    The tree: FiguresError ← NumberError ← NumberOutOfBounds (here), UnitError (figures.units), PeriodError
     (figures.period), FigureValidationError (figures.figure), so that a caller turning input
     errors into a 4xx answer can catch one class.
     """
@@ -45,6 +53,18 @@ class FiguresError(ValueError):
 class NumberError(FiguresError):
     """A text that is not a number we can read without guessing."""
 
+
+class NumberOutOfBounds(NumberError):
+    """A number read without doubt, but larger or more precise than a figure may hold (see `bounded`).
+
+    Kept apart from a malformed number: a peer that does not speak our wire form is ignored, while a value
+    beyond the bounds is refused with this reason."""
+
+
+MAX_INTEGER_DIGITS: Final = 15
+MAX_PLACES: Final = 15
+MAX_MAGNITUDE: Final = Decimal(10) ** MAX_INTEGER_DIGITS
+MAX_LENGTH: Final = 64
 
 _SIGNS: Final = {"-": "-", "\u2212": "-", "+": ""}
 _SPACES: Final = frozenset(" \u00a0\u202f\u2009\u2007'\u2019")
@@ -58,6 +78,7 @@ _GROUP_MARK: Final[dict[Lang, str]] = {"fr": "\u202f", "en": ","}
 
 def parse_decimal(text: str, lang: Lang = "fr") -> Decimal:
     """Read a number typed by a person; `lang` settles "1,000" and "1.200" (see the module doc)."""
+    _short(text)
     body = text.strip()
     sign = ""
     if body[:1] in _SIGNS:
@@ -73,7 +94,7 @@ def parse_decimal(text: str, lang: Lang = "fr") -> Decimal:
         raise NumberError(f"not a number: {text!r} (badly grouped digits)")
     integer = "".join(runs[: decimal_at + 1])
     fraction = runs[decimal_at + 1] if decimal_at < len(seps) else ""
-    return Decimal(f"{sign}{integer}.{fraction}" if fraction else f"{sign}{integer}")
+    return bounded(Decimal(f"{sign}{integer}.{fraction}" if fraction else f"{sign}{integer}"))
 
 
 def _decimal_position(seps: list[str], runs: list[str], lang: Lang) -> int | None:
@@ -102,9 +123,35 @@ def _valid_groups(seps: list[str], runs: list[str]) -> bool:
 
 def parse_wire_decimal(text: str) -> Decimal:
     """Read our wire form strictly: a peer that sends "1e3" or "1,5" is not speaking it."""
+    _short(text)
     if not _WIRE.fullmatch(text):
         raise NumberError(f"not a decimal string: {text!r}")
-    return Decimal(text)
+    return bounded(Decimal(text))
+
+
+def bounded(value: Decimal) -> Decimal:
+    """`value` when a figure may hold it as written: finite, |value| < 10^15, at most 15 decimal places."""
+    in_range(value)
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_PLACES:
+        raise NumberOutOfBounds(f"more than {MAX_PLACES} digits after the decimal mark")
+    return value
+
+
+def in_range(value: Decimal) -> Decimal:
+    """`value` when its magnitude fits a figure: for values we computed, whose digits are ours (a conversion
+    keeps 28 significant digits), while `bounded` holds what people and peers write to the digit."""
+    if not value.is_finite():
+        raise NumberError(f"not a finite number: {value!r}")
+    if value.copy_abs() >= MAX_MAGNITUDE:  # abs() would round to the context's 28 digits
+        raise NumberOutOfBounds(f"more than {MAX_INTEGER_DIGITS} digits before the decimal mark")
+    return value
+
+
+def _short(text: str) -> None:
+    """Refuse a giant text before any work on it: even a linear read of a megabyte of digits is wasted."""
+    if len(text) > MAX_LENGTH:
+        raise NumberOutOfBounds(f"too long for a number ({len(text)} characters, at most {MAX_LENGTH})")
 
 
 def wire_decimal(value: Decimal) -> str:
@@ -129,24 +176,22 @@ def as_decimal(value: object, lang: Lang = "fr") -> Decimal:
     """Accept what a JSON API or a form hands us: text, int, Decimal, or a float from a JSON number.
 
     A float is taken through its shortest repr ("845.5"), which is what the JSON text said;
-    booleans are refused even though Python counts them as ints.
+    booleans are refused even though Python counts them as ints. Every type is held to `bounded`.
     """
     if isinstance(value, bool):
         raise NumberError(f"not a number: {value!r}")
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise NumberError(f"not a finite number: {value!r}")
-        return value
+        return bounded(value)
     if isinstance(value, int):
+        if abs(value) >= MAX_MAGNITUDE:
+            raise NumberOutOfBounds(f"more than {MAX_INTEGER_DIGITS} digits before the decimal mark")
         return Decimal(value)
     if isinstance(value, float):
         try:
             result = Decimal(repr(value))
         except InvalidOperation as error:
             raise NumberError(f"not a number: {value!r}") from error
-        if not result.is_finite():
-            raise NumberError(f"not a finite number: {value!r}")
-        return result
+        return bounded(result)
     if isinstance(value, str):
         return parse_decimal(value, lang)
     raise NumberError(f"not a number: {value!r}")

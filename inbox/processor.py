@@ -1,7 +1,9 @@
 """The ``inbox`` job: one stored activity, handed to the handler for its type, its outcome recorded.
 
 Handlers receive the normalised activity and a :class:`Context`; each returns a short outcome (``"pending"``,
-``"ignored: …"``) kept on the row for admins. Handlers must be idempotent: a job may run twice after a crash.
+``"ignored: …"``) kept on the row for admins. A handler that meets a value the figure domain refuses may raise its
+``FiguresError``: the activity is then ``"rejected: <reason>"``, with nothing of it kept, and is not retried.
+Handlers must be idempotent: a job may run twice after a crash.
 Who *received* the activity — the local actors it is addressed to, and the local followers of its actor when it
 is public or sent to that actor's followers — is recorded for ``chiffres inbox``.
 """
@@ -16,9 +18,11 @@ from fedi.database import Connection
 from fedi.instance import Instance
 from fedi.normalise import PUBLIC, Activity, MalformedActivity, normalise_activity
 from fedi.types import JSON
+from figures.numbers import FiguresError
 from inbox.remote import RemoteActors
 
 logger = logging.getLogger(__name__)
+_MAX_OUTCOME = 500
 
 
 @dataclass(frozen=True)
@@ -53,19 +57,30 @@ class Processor:
                 f"malformed: {error}",
             )
             return
-        handler = next((self._handlers[kind] for kind in activity.types if kind in self._handlers), None)
-        async with pool.acquire() as connection, connection.transaction():
-            context = Context(self._instance, self._remote, connection)
-            outcome = await handler(activity, context) if handler else f"ignored: {activity.types[0]} not handled"
-            if not outcome.startswith(("ignored", "rejected")):
-                inbox = payload.get("inbox") or row["delivered_to"]
-                await record_recipients(
-                    connection, self._instance, activity, row["id"], inbox if isinstance(inbox, str) else None
-                )
-            await connection.execute(
+        inbox = payload.get("inbox") or row["delivered_to"]
+        try:
+            outcome = await self._handle(activity, row["id"], inbox if isinstance(inbox, str) else None)
+        except FiguresError as error:
+            # A value the figure domain refuses (a number beyond the bounds…) is the peer's fault and will not get
+            # better: the activity is done, nothing it did is kept, and the reason is its outcome. Not retried.
+            outcome = f"rejected: {error}"[:_MAX_OUTCOME]
+            await pool.execute(
                 "UPDATE inbox_activities SET processed_at = now(), outcome = $2 WHERE id = $1", row["id"], outcome
             )
         logger.debug("%s %s: %s", activity.types[0], activity.id, outcome)
+
+    async def _handle(self, activity: Activity, row_id: int, inbox: str | None) -> str:
+        """Run the activity's handler and record its outcome in one transaction: all of it happens, or none."""
+        handler = next((self._handlers[kind] for kind in activity.types if kind in self._handlers), None)
+        async with self._instance.pool.acquire() as connection, connection.transaction():
+            context = Context(self._instance, self._remote, connection)
+            outcome = await handler(activity, context) if handler else f"ignored: {activity.types[0]} not handled"
+            if not outcome.startswith(("ignored", "rejected")):
+                await record_recipients(connection, self._instance, activity, row_id, inbox)
+            await connection.execute(
+                "UPDATE inbox_activities SET processed_at = now(), outcome = $2 WHERE id = $1", row_id, outcome
+            )
+        return outcome
 
 
 async def record_recipients(

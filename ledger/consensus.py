@@ -3,6 +3,10 @@
 The job takes the latest claim of every actor, this instance's trust in each domain, and the previous result (for
 hysteresis), and stores the new consensus. For a figure published here it sends an ``Update`` only when the
 status changes or the value leaves the interval last published — never a storm of updates.
+
+A stored row whose values break the bounds every value meets on input (``figures.numbers``: not finite, or 10^15
+and beyond) can only predate those bounds or come from outside the application. It is left out with its reason,
+logged and counted (``BatchReport``), so that one bad row neither freezes its figure nor stops every other one.
 """
 
 from __future__ import annotations
@@ -10,25 +14,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
+from urllib.parse import urlsplit
 
 from consensus.batch import recompute
 from consensus.incremental import IncrementalConsensus
 from consensus.rows import rows_of
-from consensus.vocabulary import Claim, Consensus, Kind, Policy, Status, Summary
+from consensus.vocabulary import Claim, Consensus, ConsensusError, Kind, Policy, Status, Summary
 from fedi.database import Pool
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
-from ledger.claims import CONSENSUS, DEFAULT_NEW_TRUST, trust_levels
+from figures.numbers import FiguresError, in_range
+from ledger import independence
+from ledger.claims import CONSENSUS, DEFAULT_NEW_TRUST, UNVERIFIED, trust_levels
+from ledger.independence import Independence
 from ledger.publication import Publisher
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CONSENSUS", "ConsensusJob", "Periodic", "should_publish"]
+__all__ = ["CONSENSUS", "BatchReport", "ConsensusJob", "Periodic", "should_publish"]
 
 ShareSummary = Callable[[Summary], Awaitable[None]]
 _KINDS = {"publish": Kind.PUBLISH, "endorse": Kind.ENDORSE, "boost": Kind.ENDORSE, "correct": Kind.CORRECT}
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """What a recomputation of every figure did: how many it computed, and why each bad row was left out."""
+
+    figures: int
+    skipped: tuple[str, ...]
 
 
 def should_publish(previous: dict[str, object] | None, result: Consensus) -> bool:
@@ -51,9 +69,17 @@ class ConsensusJob:
     """The ``consensus`` job: recompute one figure, store it, publish it when it is ours and it changed."""
 
     def __init__(
-        self, pool: Pool, urls: Urls, clock: Clock, publisher: Publisher, share_summary: ShareSummary | None = None
+        self,
+        pool: Pool,
+        urls: Urls,
+        clock: Clock,
+        publisher: Publisher,
+        share_summary: ShareSummary | None = None,
+        *,
+        farms: Independence | None = None,
     ) -> None:
         self._share_summary = share_summary
+        self._farms = farms
         self._pool = pool
         self._urls = urls
         self._clock = clock
@@ -71,12 +97,22 @@ class ConsensusJob:
 
     async def recompute_all(self) -> int:
         """Every figure at once, so that actor weights are learned across all their claims (the batch path)."""
-        return len(await self._run(None))
+        return (await self.recompute_batch()).figures
 
-    async def _run(self, figures: list[str] | None) -> dict[str, Consensus]:
+    async def recompute_batch(self) -> BatchReport:
+        """``recompute_all``, saying which bad rows it left out and why."""
+        skipped: list[str] = []
+        results = await self._run(None, skipped)
+        return BatchReport(len(results), tuple(skipped))
+
+    async def _run(self, figures: list[str] | None, skipped: list[str] | None = None) -> dict[str, Consensus]:
+        bad: list[str] = [] if skipped is None else skipped
         policy = await self.policy()
-        claims = await self._claims(figures, policy)
-        summaries = await self._summaries(figures)
+        claims = await self._claims(figures, policy, bad)
+        claims, policy = await self._independent(claims, policy)
+        summaries = await self._summaries(figures, bad)
+        for reason in bad:
+            logger.warning("consensus: bad row left out: %s", reason)
         if not claims and not summaries:
             return {}
         scope = sorted({claim.figure for claim in claims} | {summary.figure for summary in summaries})
@@ -93,13 +129,33 @@ class ConsensusJob:
         await self._share(claims, policy, now)
         return results
 
-    async def _claims(self, figures: list[str] | None, policy: Policy) -> list[Claim]:
-        where = "withdrawn_at IS NULL" + (" AND figure_uri = ANY($1)" if figures is not None else "")
+    async def _independent(self, claims: list[Claim], policy: Policy) -> tuple[list[Claim], Policy]:
+        """Claims with the domains of one farm counted as one source, under the lowest trust of its members."""
+        if self._farms is None or not claims:
+            return claims, policy
+        domains = {claim.domain for claim in claims}
+        vetted = set(policy.trust) | await _peer_domains(self._pool, self._urls)
+        known = await independence.facts(self._pool, domains, vetted)
+        groups = independence.sources(known, self._farms, self._clock(), policy.own_domain)
+        if all(groups.get(domain, domain) == domain for domain in domains):
+            return claims, policy
+        trust = independence.grouped_trust(groups, policy.trust, policy.tau_new)
+        grouped = [replace(claim, domain=groups.get(claim.domain, claim.domain)) for claim in claims]
+        return grouped, replace(policy, trust=trust)
+
+    async def _claims(self, figures: list[str] | None, policy: Policy, skipped: list[str]) -> list[Claim]:
+        # An unverified claim (relayed without proof of its author) is kept to be seen, but weighs nothing.
+        where = f"withdrawn_at IS NULL AND authenticity <> '{UNVERIFIED}'" + (
+            " AND figure_uri = ANY($1)" if figures is not None else ""
+        )
         rows = await self._pool.fetch(
             "SELECT DISTINCT ON (figure_uri, actor) figure_uri, actor, domain, kind, value, version, made_at"
             f" FROM claims WHERE {where} ORDER BY figure_uri, actor, made_at DESC, id DESC",
             *([figures] if figures is not None else []),
         )
+        rows = [
+            row for row in rows if _sound(f"claim on {row['figure_uri']} by {row['actor']}", [row["value"]], skipped)
+        ]
         negative = {row["figure_uri"] for row in rows if row["value"] <= 0}
         return [
             Claim(
@@ -116,25 +172,33 @@ class ConsensusJob:
             for row in rows
         ]
 
-    async def _summaries(self, figures: list[str] | None) -> list[Summary]:
+    async def _summaries(self, figures: list[str] | None, skipped: list[str]) -> list[Summary]:
         """Peers' summaries (mode B): each stands for all its origin's actors, whose raw claims it shadows."""
         where = " WHERE figure_uri = ANY($1)" if figures is not None else ""
         rows = await self._pool.fetch(f"SELECT * FROM summaries{where}", *([figures] if figures is not None else []))
-        return [
-            Summary(
-                row["figure_uri"],
-                row["origin"],
-                row["value"],
-                row["low"],
-                row["high"],
-                row["weight"],
-                row["count"],
-                row["version"],
-                row["made_at"],
-                ratio=row["value"] > 0 and row["low"] > 0,
-            )
-            for row in rows
-        ]
+        summaries: list[Summary] = []
+        for row in rows:
+            what = f"summary of {row['figure_uri']} from {row['origin']}"
+            if not _sound(what, [row["value"], row["low"], row["high"], row["weight"]], skipped):
+                continue
+            try:
+                summaries.append(
+                    Summary(
+                        row["figure_uri"],
+                        row["origin"],
+                        row["value"],
+                        row["low"],
+                        row["high"],
+                        row["weight"],
+                        row["count"],
+                        row["version"],
+                        row["made_at"],
+                        ratio=row["value"] > 0 and row["low"] > 0,
+                    )
+                )
+            except ConsensusError as error:
+                skipped.append(f"{what}: {error}")
+        return summaries
 
     async def _share(self, claims: list[Claim], policy: Policy, now: datetime) -> None:
         """Send our own actors' summaries to our peers; never anything received from elsewhere."""
@@ -191,6 +255,25 @@ class ConsensusJob:
         logger.info("consensus of %s is now %s (%.4g)", figure_uri, result.status, result.value)
 
 
+def _sound(what: str, values: Iterable[object], skipped: list[str]) -> bool:
+    """Whether a stored row's values meet the bounds of input; if not, why is added to ``skipped``."""
+    for value in values:
+        try:
+            in_range(Decimal(str(value)))
+        except (FiguresError, ArithmeticError) as error:
+            skipped.append(f"{what}: {error}")
+            return False
+    return True
+
+
+async def _peer_domains(pool: Pool, urls: Urls) -> set[str]:
+    """The domains of the peers the admin added: they are vetted, whatever their age."""
+    rows = await pool.fetch(
+        "SELECT followee FROM follows WHERE follower = $1 AND state = 'accepted'", urls.instance_actor()
+    )
+    return {(urlsplit(row["followee"]).netloc or "").lower() for row in rows}
+
+
 def _consensus(figure_uri: str, row: dict[str, object]) -> Consensus:
     return Consensus(
         figure=figure_uri,
@@ -230,6 +313,6 @@ class Periodic:
         if latest is None or (self._last is not None and latest <= self._last):
             return 0
         self._last = latest
-        count = await self._job.recompute_all()
-        logger.info("batch recomputation of %d figures", count)
-        return count
+        report = await self._job.recompute_batch()
+        logger.info("batch recomputation of %d figures; bad rows skipped: %d", report.figures, len(report.skipped))
+        return report.figures
