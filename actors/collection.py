@@ -2,6 +2,9 @@
 
 The collection document carries ``totalItems`` and a link to its first page; pages carry ``orderedItems`` and
 ``next``/``prev``. Mastodon and others walk ``first`` → ``next``; they never need the whole set in one response.
+Who follows a members-only group is its members' business: that collection says how many, with no pages to walk
+(as Mastodon and GoToSocial do for an account that hides its network), and a person's ``following`` leaves out the
+members-only groups of this instance, which would otherwise name their members one by one.
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ def collection(collection_id: str, total: int) -> JSON:
         "first": f"{collection_id}?page=1",
         "last": f"{collection_id}?page={max(1, -(-total // PAGE_SIZE))}",
     }
+
+
+def count_only(collection_id: str, total: int) -> JSON:
+    return {"@context": AS2, "id": collection_id, "type": "OrderedCollection", "totalItems": total}
 
 
 def page(collection_id: str, number: int, items: list[object], total: int) -> JSON:
@@ -55,18 +62,31 @@ async def followers(db: Pool | Connection, actor_id: str, number: int) -> tuple[
     return await _follow_side(db, "follower", "followee", actor_id, number)
 
 
-async def following(db: Pool | Connection, actor_id: str, number: int) -> tuple[int, list[object]]:
-    return await _follow_side(db, "followee", "follower", actor_id, number)
+async def follower_count(db: Pool | Connection, actor_id: str) -> int:
+    count: int = await db.fetchval("SELECT count(*) FROM follows WHERE followee = $1 AND state = 'accepted'", actor_id)
+    return count
+
+
+async def following(db: Pool | Connection, actor_id: str, number: int, actors_base: str) -> tuple[int, list[object]]:
+    """Accepted follows, less local groups that are not public (``actors_base`` + name is a local actor's id)."""
+    hidden = (
+        "NOT EXISTS (SELECT 1 FROM actors g WHERE g.kind = 'group' AND g.visibility <> 'public'"
+        " AND $2::text || g.name = followee)"
+    )
+    return await _follow_side(db, "followee", "follower", actor_id, number, hidden, actors_base)
 
 
 async def _follow_side(
-    db: Pool | Connection, listed: str, anchor: str, actor_id: str, number: int
+    db: Pool | Connection, listed: str, anchor: str, actor_id: str, number: int, where: str = "true", *args: object
 ) -> tuple[int, list[object]]:
-    total = await db.fetchval(f"SELECT count(*) FROM follows WHERE {anchor} = $1 AND state = 'accepted'", actor_id)
+    """``where`` may use ``$2``… for ``args``; the page's own arguments come after them."""
+    clause = f"{anchor} = $1 AND state = 'accepted' AND {where}"
+    total = await db.fetchval(f"SELECT count(*) FROM follows WHERE {clause}", actor_id, *args)
+    after = len(args) + 2
     rows = await db.fetch(
-        f"SELECT {listed} AS uri FROM follows WHERE {anchor} = $1 AND state = 'accepted'"
-        " ORDER BY id DESC LIMIT $2 OFFSET $3",
+        f"SELECT {listed} AS uri FROM follows WHERE {clause} ORDER BY id DESC LIMIT ${after} OFFSET ${after + 1}",
         actor_id,
+        *args,
         PAGE_SIZE,
         (number - 1) * PAGE_SIZE,
     )

@@ -2,6 +2,9 @@
 
 Handlers are built by :func:`routes` around the instance's collaborators; nothing here reads global state.
 Browsers asking for an actor get the page that ``render_html`` makes; machines get ActivityStreams JSON.
+What is not public depends on who signed the request, so its answers — refusals included — are ``private`` and
+vary on ``Signature``: a shared cache must neither keep a follower's copy for others nor give a follower a
+stranger's 404.
 """
 
 from __future__ import annotations
@@ -27,6 +30,17 @@ HtmlRenderer = Callable[[Actor], str]
 SignedBy = Callable[[Request], Awaitable[str | None]]
 ObjectRenderer = Callable[[dict[str, object]], str]
 _CORS = {"Access-Control-Allow-Origin": "*"}
+_FOR_READER = {"Cache-Control": "max-age=0, private", "Vary": "Accept, Signature"}
+
+
+def for_reader(response: Response) -> Response:
+    """An answer that depends on who signed the request."""
+    response.headers.update(_FOR_READER)
+    return response
+
+
+def for_audience(response: Response, audience: str) -> Response:
+    return response if audience == "public" else for_reader(response)
 
 
 def routes(
@@ -110,6 +124,11 @@ def collection_routes(instance: Instance) -> list[Route]:
             except ValueError:
                 return problem(400, "page must be a positive integer")
             collection_id = getattr(links, kind)(found.name)
+            if kind == "followers" and found.kind == "group" and found.visibility != "public":
+                if number is not None:
+                    return problem(403, "the members of a members-only group are not listed")
+                total = await collection.follower_count(pool, links.actor(found.name))
+                return activity_json(collection.count_only(collection_id, total))
             total, items = await _items(kind, found, number or 1)
             if number is None:
                 return activity_json(collection.collection(collection_id, total))
@@ -124,7 +143,7 @@ def collection_routes(instance: Instance) -> list[Route]:
         if kind == "followers":
             return await collection.followers(pool, actor_id, number)
         if kind == "following":
-            return await collection.following(pool, actor_id, number)
+            return await collection.following(pool, actor_id, number, links.actor(""))
         return 0, []
 
     return [
@@ -150,6 +169,8 @@ def object_routes(instance: Instance, signed_by: SignedBy, render_object: Object
             return False
         if reader in normalise_ids(document):
             return True
+        if audience == "direct":  # for those it names, and no one else
+            return False
         return bool(
             await pool.fetchval(
                 "SELECT 1 FROM follows WHERE follower = $1 AND followee = $2 AND state = 'accepted'",
@@ -170,17 +191,20 @@ def object_routes(instance: Instance, signed_by: SignedBy, render_object: Object
                 {"@context": "https://www.w3.org/ns/activitystreams", "id": uri, "type": "Tombstone"}, status=410
             )
         if not await allowed(request, row["actor_id"], row["audience"], row["document"]):
-            return problem(404, "no such object")
+            return for_reader(problem(404, "no such object"))
         if not wants_activity_json(request.headers.get("accept")):
-            return HTMLResponse(render_object(row["document"]), headers={"Vary": "Accept"})
-        return activity_json(row["document"], cache_seconds=0 if row["audience"] != "public" else 60)
+            page = HTMLResponse(render_object(row["document"]), headers={"Vary": "Accept"})
+            return for_audience(page, row["audience"])
+        return for_audience(activity_json(row["document"]), row["audience"])
 
     async def local_activity(request: Request) -> Response:
         uri = links.activity(request.path_params["uuid"])
         row = await pool.fetchrow("SELECT actor_id, audience, document FROM outbox WHERE activity_id = $1", uri)
-        if row is None or not await allowed(request, row["actor_id"], row["audience"], row["document"]):
+        if row is None:
             return problem(404, "no such activity")
-        return activity_json(row["document"], cache_seconds=0 if row["audience"] != "public" else 60)
+        if not await allowed(request, row["actor_id"], row["audience"], row["document"]):
+            return for_reader(problem(404, "no such activity"))
+        return for_audience(activity_json(row["document"]), row["audience"])
 
     async def synchronization(request: Request) -> Response:
         found = await store.find(pool, request.path_params["name"])
@@ -192,16 +216,14 @@ def object_routes(instance: Instance, signed_by: SignedBy, render_object: Object
         domain = host_of(reader)
         followers = await followers_on(pool, links.actor(found.name), domain)
         collection_id = f"{links.actor(found.name)}/followers_synchronization"
-        return activity_json(
-            {
-                "@context": "https://www.w3.org/ns/activitystreams",
-                "id": collection_id,
-                "type": "OrderedCollection",
-                "totalItems": len(followers),
-                "orderedItems": followers,
-            },
-            cache_seconds=0,
-        )
+        document = {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": collection_id,
+            "type": "OrderedCollection",
+            "totalItems": len(followers),
+            "orderedItems": followers,
+        }
+        return for_reader(activity_json(document))
 
     async def instance_outbox(request: Request) -> Response:
         return activity_json(collection.collection(links.instance_outbox(), 0))

@@ -4,6 +4,10 @@ The group is the actor of the ``Create``, ``Update`` and ``Delete`` activities a
 (``to``: the followers collection for a ``members`` group, Public for a ``public`` one): Mastodon shows a
 followers-only post only to followers of the activity's actor, and only the group is followed. The member stays
 the author, in the Note's ``attributedTo``. Each version is stored, and served by the API.
+
+Only a group's members speak through it: publishing and changing a figure need the person's follow of the group
+to be accepted, checked here so that the API and the command line cannot differ. A member whose access was revoked
+may still withdraw what they published.
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ from ledger import claims
 
 class PublicationError(ActorError):
     """A figure cannot be published, changed or deleted as asked (unknown, not yours, not a group…)."""
+
+
+class NotAMember(PublicationError):
+    """The person is not an approved member of the group: their follow of it is missing, pending or revoked."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +221,7 @@ class Publisher:
         to, cc, audience = self._addressing(group)
         create = activity(self._urls, self._urls.actor(group.name), "Create", note, to=to, cc=cc, published=now)
         async with self._pool.acquire() as connection, connection.transaction():
+            await self._member(connection, author, group)
             await save(
                 connection,
                 uri=note_id,
@@ -250,6 +259,8 @@ class Publisher:
         to, cc, audience = self._addressing(group)
         update = activity(self._urls, self._urls.actor(group.name), "Update", note, to=to, cc=cc, published=now)
         async with self._pool.acquire() as connection, connection.transaction():
+            if by.kind == "person":
+                await self._member(connection, by, group)
             saved = await save(
                 connection,
                 uri=uri,
@@ -310,6 +321,19 @@ class Publisher:
             uri,
         )
         return [(row["version"], row["wire"], row["created_at"]) for row in rows]
+
+    async def _member(self, connection: Connection, person: Actor, group: Actor) -> None:
+        """Raise NotAMember unless the person's follow of the group is accepted; the row is locked until the
+        transaction ends, so that a revocation cannot slip between this check and the publication."""
+        accepted = await connection.fetchval(
+            "SELECT 1 FROM follows WHERE follower = $1 AND followee = $2 AND state = 'accepted' FOR SHARE",
+            self._urls.actor(person.name),
+            self._urls.actor(group.name),
+        )
+        if not accepted:
+            raise NotAMember(
+                f"{person.name} is not an approved member of {group.name}: follow the group and wait for its approval"
+            )
 
     async def _own(self, uri: str, by: Actor) -> StoredFigure:
         current = await self.get(uri)

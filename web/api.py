@@ -1,5 +1,10 @@
 """The figures JSON API: members publish, change and delete figures with a bearer token; anyone reads public
-figures, members and approved followers also the members-only ones; listings export as CSV and JSON Lines.
+figures, approved followers of a members-only group also its figures; listings export as CSV and JSON Lines.
+Members list and revoke their own tokens.
+
+What a members-only group holds is for the members of that group, not for every local person: a token says who is
+reading, and the follows of that person decide what they see (:mod:`web.query`) and where they may publish
+(:class:`ledger.publication.Publisher`). Every answer depends on who asks, so none may be kept by a shared cache.
 
 Routes are made from the table in :mod:`web.openapi`, which also makes the OpenAPI document, so a route cannot
 exist undocumented. Every answer under ``/api`` is JSON, errors included, whatever the client's ``Accept``.
@@ -11,6 +16,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -25,16 +31,16 @@ from fedi.instance import Instance
 from fedi.responses import json_response
 from figures.figure import FigureValidationError, build_figure
 from figures.numbers import Lang
-from ledger.publication import PublicationError, Publisher
+from ledger.publication import NotAMember, PublicationError, Publisher
 from web import query
 from web.openapi import CSV_COLUMNS, CSV_TYPE, JSONL_TYPE, OPERATIONS, document
-from web.query import MEMBER, Listed, Viewer, csv_row, record, timestamp
+from web.query import Listed, Viewer, csv_row, record, timestamp
 
 SignedBy = Callable[[Request], Awaitable[str | None]]
 Handler = Callable[[Request], Awaitable[Response]]
 MAX_BODY: Final = 64 * 1024
 _NOT_FIGURE_FIELDS: Final = ("group", "lang", "source_title")
-_PRIVATE: Final = {"Cache-Control": "private, no-store", "Vary": "Authorization, Signature"}
+_PRIVATE: Final = {"Cache-Control": "private, no-store", "Vary": "Accept, Authorization, Signature"}
 _CHALLENGE: Final = {"WWW-Authenticate": "Bearer"}
 _ALL_METHODS: Final = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -109,6 +115,7 @@ class FiguresApi:
         self._pool = instance.pool
         self._urls = instance.urls
         self._signed_by = signed_by
+        self._clock = instance.clock
         self._language: Lang = "en" if instance.settings.language == "en" else "fr"
         self._publisher = Publisher(instance.pool, instance.urls, instance.clock, self._language)
 
@@ -121,10 +128,10 @@ class FiguresApi:
         scheme, _, token = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "use Authorization: Bearer TOKEN", _CHALLENGE)
-        actor = await tokens.actor_for_token(self._pool, token.strip())
-        if actor is None:
-            raise ApiError(401, "unknown or revoked token", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
-        return actor
+        try:
+            return await tokens.actor_for_token(self._pool, token.strip(), self._clock())
+        except tokens.TokenRefused as refused:
+            raise ApiError(401, str(refused), {"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
 
     async def _member(self, request: Request) -> Actor:
         actor = await self._token_holder(request)
@@ -133,15 +140,15 @@ class FiguresApi:
         return actor
 
     async def _viewer(self, request: Request) -> Viewer:
+        """A token holder reads as their actor, as a signed reader does: a local person is no one's member by
+        being local."""
         holder = await self._token_holder(request)
         if holder is not None:
-            return MEMBER if holder.kind == "person" else query.ANONYMOUS
-        reader = await self._signed_by(request)
-        if reader is None:
-            return query.ANONYMOUS
-        name = self._urls.local_name(reader)
-        local = await store.find(self._pool, name) if name else None
-        return MEMBER if local is not None and local.kind == "person" else Viewer(reader=reader)
+            return self._as(holder) if holder.kind == "person" else query.ANONYMOUS
+        return Viewer(reader=await self._signed_by(request))
+
+    def _as(self, actor: Actor) -> Viewer:
+        return Viewer(reader=self._urls.actor(actor.name))
 
     async def _group(self, raw: object) -> tuple[Actor | None, list[tuple[str, str]]]:
         if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -161,7 +168,7 @@ class FiguresApi:
 
     async def _own(self, request: Request, by: Actor) -> Listed:
         """The figure of the path, if `by` may change it."""
-        item = await query.by_id(self._pool, request.path_params["id"], MEMBER)
+        item = await query.by_id(self._pool, request.path_params["id"], self._as(by))
         if item is None:
             raise ApiError(404, "no such figure")
         if item.deleted:
@@ -201,7 +208,7 @@ class FiguresApi:
             published = await self._publisher.publish(author, group, fields, lang)
         except PublicationError as error:
             raise ApiError(403, str(error)) from None
-        item = await query.by_id(self._pool, published.id, MEMBER)
+        item = await query.by_id(self._pool, published.id, self._as(author))
         if item is None:
             raise ApiError(409, "the figure was deleted as it was being published")
         shown = record(item, self._urls.base)
@@ -221,9 +228,11 @@ class FiguresApi:
             return invalid_response(problems)
         try:
             await self._publisher.update(item.uri, figure_fields(body, item.wire.get("source")), by, lang)
+        except NotAMember as error:
+            raise ApiError(403, str(error)) from None
         except PublicationError as error:
             raise ApiError(409, str(error)) from None
-        changed = await query.by_id(self._pool, item.id, MEMBER)
+        changed = await query.by_id(self._pool, item.id, self._as(by))
         if changed is None:
             raise ApiError(409, "the figure vanished as it was being changed")
         return self._answer(record(changed, self._urls.base))
@@ -285,6 +294,16 @@ class FiguresApi:
         headers = {**_PRIVATE, "Content-Disposition": f'inline; filename="{filename}"'}
         return StreamingResponse(lines, media_type=media_type, headers=headers)
 
+    async def token_list(self, request: Request) -> Response:
+        holder, now = await self._member(request), self._clock()
+        return self._answer({"items": [_token(found, now) for found in await tokens.listing(self._pool, holder.id)]})
+
+    async def token_revoke(self, request: Request) -> Response:
+        holder, ident = await self._member(request), request.path_params["id"]
+        if not await tokens.revoke_id(self._pool, ident, holder.id):
+            raise ApiError(404, f"you have no live token {ident}")
+        return Response(status_code=204, headers=_PRIVATE)
+
     async def description(self, request: Request) -> Response:
         return json_response(document(self._urls), headers={"Access-Control-Allow-Origin": "*"})
 
@@ -298,8 +317,21 @@ class FiguresApi:
             "updateFigure": self.update,
             "deleteFigure": self.delete,
             "figureVersions": self.versions,
+            "listTokens": self.token_list,
+            "revokeToken": self.token_revoke,
             "openapi": self.description,
         }
+
+
+def _token(found: tokens.TokenRecord, now: datetime) -> dict[str, object]:
+    moments = {
+        "created_at": found.created_at,
+        "last_used_at": found.last_used_at,
+        "expires_at": found.expires_at,
+        "revoked_at": found.revoked_at,
+    }
+    shown = {name: timestamp(moment) if moment else None for name, moment in moments.items()}
+    return {"id": found.id, "label": found.label, "state": found.state(now), **shown}
 
 
 def _parameters(request: Request) -> dict[str, list[str]]:
@@ -314,15 +346,16 @@ def _csv_text(rows: list[dict[str, object]]) -> str:
 
 
 def guarded(handler: Handler) -> Handler:
-    """Refusals of every kind become JSON answers with their status; anything else is a bug and is not caught."""
+    """Refusals of every kind become JSON answers with their status; anything else is a bug and is not caught.
+    A refusal depends on who asks (a 404 may hide a figure from this reader only), so it is private too."""
 
     async def handle(request: Request) -> Response:
         try:
             return await handler(request)
         except ApiError as error:
-            return error_response(error.status, str(error), error.headers)
+            return error_response(error.status, str(error), {**_PRIVATE, **error.headers})
         except query.QueryError as error:
-            return error_response(400, str(error))
+            return error_response(400, str(error), _PRIVATE)
         except FigureValidationError as error:
             return invalid_response(list(error.errors))
 

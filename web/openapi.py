@@ -25,6 +25,8 @@ FIGURE: Final = "/api/v1/figures/{id:int}"
 VERSIONS: Final = "/api/v1/figures/{id:int}/versions"
 CSV: Final = "/api/v1/figures.csv"
 JSONL: Final = "/api/v1/figures.jsonl"
+TOKENS: Final = "/api/v1/tokens"
+TOKEN: Final = "/api/v1/tokens/{id:int}"  # noqa: S105 (a path, not a secret)
 DOCUMENT: Final = "/api/openapi.json"
 CSV_TYPE: Final = "text/csv; charset=utf-8"
 CSV_COLUMNS: Final = (
@@ -144,6 +146,23 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         ((200, "Versions"), *_ONE_ERRORS),
         ("id",),
     ),
+    Operation(
+        "GET",
+        TOKENS,
+        "listTokens",
+        "The bearer's own API tokens, oldest first, without their secrets",
+        "member",
+        ((200, "Tokens"), (401, "Unauthorized")),
+    ),
+    Operation(
+        "DELETE",
+        TOKEN,
+        "revokeToken",
+        "Revoke one of the bearer's own tokens; it opens nothing from then on",
+        "member",
+        ((204, "Revoked"), (401, "Unauthorized"), (404, "NoSuchToken")),
+        ("tokenId",),
+    ),
     Operation("GET", DOCUMENT, "openapi", "This description", "none", ((200, "OpenApi"),)),
 )
 
@@ -248,10 +267,16 @@ def _responses() -> JSON:
         "Csv": _text(f"A header row, then one row per figure; columns: {', '.join(CSV_COLUMNS)}", CSV_TYPE),
         "Jsonl": _text("One figure object (as in listings) per line", JSONL_TYPE),
         "Deleted": {"description": "Deleted; its address now serves a Tombstone"},
+        "Tokens": _json("The bearer's tokens, revoked and expired ones included", "TokenList"),
+        "Revoked": {"description": "Revoked"},
+        "NoSuchToken": _json("The bearer has no live token with this id", "Error"),
         "OpenApi": {"description": "This document", "content": {"application/json": {"schema": {"type": "object"}}}},
         "BadRequest": _json("A body or query parameter that cannot be read; the reason names it", "Error"),
-        "Unauthorized": _json("No bearer token where one is needed, or one that is unknown or revoked", "Error"),
-        "Forbidden": _json("Not the figure's author, or not a member", "Error"),
+        "Unauthorized": _json(
+            "No bearer token where one is needed, or one that is unknown, revoked or expired; the reason says which",
+            "Error",
+        ),
+        "Forbidden": _json("Not the figure's author, or not an approved member of its group", "Error"),
         "NotFound": _json("No such figure, or not one this reader may see", "Error"),
         "Gone": _json("The figure was deleted", "Error"),
         "Conflict": _json("The figure changed meanwhile, or cannot be changed here; try again or elsewhere", "Error"),
@@ -262,9 +287,12 @@ def _responses() -> JSON:
 
 _INFO: Final = (
     "Figures published on this instance and received from its peers. Reading needs no credentials for public "
-    "figures; figures of members-only groups are served to members (a bearer token from `chiffres token create "
-    "--as NAME`) and to approved followers of their group (an HTTP-signed GET, as between fediverse servers). "
-    'Writing needs a member\'s bearer token. Errors are JSON: `{"error": reason}`.'
+    "figures; figures of a members-only group, here or on another instance, are served only to approved followers "
+    "of that group: a local person with a bearer token (`chiffres token create --as NAME [--expires 30d]`) whose "
+    "follow of the group was approved, or a fediverse actor by HTTP-signed GET, as between fediverse servers. "
+    "Publishing into a group needs a bearer token of one of its approved members. Tokens may expire; members list "
+    'and revoke their own. Answers depend on who asks and are never public in caches. Errors are JSON: `{"error": '
+    "reason}`."
 )
 
 _SECURITY: Final = {
@@ -311,6 +339,13 @@ _PARAMETERS: Final = {
         "limit", "At most this many figures (all of them by default)", {"type": "integer", "minimum": 1}
     ),
     "cursor": _query("cursor", "Start after this point: the `next` of a previous page", _STRING),
+    "tokenId": {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "description": "The token's id, as its listing shows",
+        "schema": {"type": "integer", "minimum": 1, "format": "int64"},
+    },
     "id": {
         "name": "id",
         "in": "path",
@@ -420,6 +455,25 @@ _SCHEMAS: Final = {
         "type": "object",
         "minProperties": 1,
         "properties": _INPUT_PROPERTIES,
+        "additionalProperties": False,
+    },
+    "TokenList": {
+        "type": "object",
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "items": _ref("Token")}},
+    },
+    "Token": {
+        "type": "object",
+        "required": ["id", "label", "state", "created_at", "last_used_at", "expires_at", "revoked_at"],
+        "properties": {
+            "id": {"type": "integer", "description": "What `DELETE /api/v1/tokens/{id}` names"},
+            "label": _STRING,
+            "state": {"enum": ["live", "revoked", "expired"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "last_used_at": {"type": ["string", "null"], "format": "date-time"},
+            "expires_at": {"type": ["string", "null"], "format": "date-time"},
+            "revoked_at": {"type": ["string", "null"], "format": "date-time"},
+        },
         "additionalProperties": False,
     },
     "Error": {"type": "object", "required": ["error"], "properties": {"error": _STRING, "status": {"type": "integer"}}},

@@ -3,8 +3,11 @@
 Pages are keyset pages over (published, id), newest first, so that a figure published while someone pages through
 the list neither shifts nor repeats the pages they have yet to read; the cursor is that key, opaque to clients.
 Followers-only figures are filtered in SQL, never after the page is cut, so a page is never short for a reader
-who may not see some of its rows. The end of the module says how a found figure reads in JSON and in CSV, so that
-listings and exports cannot drift apart.
+who may not see some of its rows. Every reader is an actor, or no one: a local person (by token) and a fediverse
+actor (by signature) alike see a members-only figure when their follow of its group — ours or another
+instance's — is accepted, and see what they wrote themselves; being a local person opens nothing by itself.
+The end of the module says how a found figure reads in JSON and in CSV, so that listings and exports cannot drift
+apart.
 """
 
 from __future__ import annotations
@@ -47,14 +50,12 @@ class QueryError(ActorError):
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is reading: a member sees every figure; a signed reader also the groups they follow with approval."""
+    """Who is reading: the actor id of a local person or of a signed fediverse reader, or None for anyone."""
 
-    member: bool = False
     reader: str | None = None
 
 
 ANONYMOUS: Final = Viewer()
-MEMBER: Final = Viewer(member=True)
 
 
 @dataclass(frozen=True)
@@ -239,14 +240,13 @@ class _Where:
 
 
 def _visible(where: _Where, viewer: Viewer) -> None:
-    if viewer.member:
-        return
     if viewer.reader is None:
         where.add("f.audience = 'public'")
         return
+    reader = where.arg(viewer.reader)
     where.add(
-        "(f.audience = 'public' OR EXISTS (SELECT 1 FROM follows w WHERE w.follower = "
-        f"{where.arg(viewer.reader)} AND w.followee = f.group_uri AND w.state = 'accepted'))"
+        f"(f.audience = 'public' OR f.author = {reader} OR EXISTS (SELECT 1 FROM follows w WHERE w.follower = "
+        f"{reader} AND w.followee = f.group_uri AND w.state = 'accepted'))"
     )
 
 

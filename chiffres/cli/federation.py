@@ -79,8 +79,11 @@ async def _target(fed: Federation, handle_or_url: str) -> tuple[str, str]:
     """The actor id and inbox of a handle or URL, here or elsewhere."""
     urls = fed.instance.urls
     target = handle_or_url
+    name, _, host = target.lstrip("@").partition("@")
     try:
-        if not target.startswith(("http://", "https://")):
+        if "://" not in target and host in ("", urls.domain):  # a local actor: by name, no WebFinger needed
+            target = urls.actor(name)
+        elif not target.startswith(("http://", "https://")):
             target = await fed.remote.webfinger(target)
         local = urls.local_name(target)
         if local is not None:

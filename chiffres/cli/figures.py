@@ -1,4 +1,7 @@
-"""Figure commands: publish, update, delete and show figures; API tokens for members."""
+"""Figure commands: publish, update, delete and show figures; API tokens for members, listed, revoked, expiring.
+
+Publishing needs the member's follow of the group to be approved; a refusal says which two commands make them a
+member, since on the command line the admin usually plays both parts."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from chiffres.app import Federation
 from chiffres.cli.common import with_federation
 from figures.figure import FigureValidationError, format_value
 from figures.numbers import Lang
-from ledger.publication import PublicationError, Publisher
+from ledger.publication import NotAMember, PublicationError, Publisher
 
 
 def _figure_fields(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -53,7 +56,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     create = token.add_parser("create", help="create an API token for a member; prints it once")
     create.add_argument("--as", dest="as_name", required=True)
     create.add_argument("--label", default="")
+    create.add_argument("--expires", help="a span (12h, 30d, 2w) or an ISO date or date-time (UTC); default never")
     create.set_defaults(run=with_federation(token_create))
+    listed = token.add_parser("list", help="a member's tokens: id, state, created, last used, expires, label")
+    listed.add_argument("--as", dest="as_name", required=True)
+    listed.set_defaults(run=with_federation(token_list))
+    revoke = token.add_parser("revoke", help="revoke a token by the id its listing shows")
+    revoke.add_argument("id", type=int, metavar="ID")
+    revoke.set_defaults(run=with_federation(token_revoke))
 
 
 def _fields(args: argparse.Namespace) -> dict[str, object]:
@@ -110,6 +120,9 @@ async def figure_publish(args: argparse.Namespace, fed: Federation) -> None:
         made = await _publisher(fed).publish(author, group, _fields(args), _lang(args, fed))
     except FigureValidationError as error:
         raise PublicationError(_reasons(error)) from None
+    except NotAMember as error:
+        join = f"chiffres follow --as {author.name} {group.name}"
+        raise NotAMember(f"{error} ({join}, then chiffres follows approve FOLLOW_ID --as {group.name})") from None
     print(made.uri)
 
 
@@ -143,8 +156,25 @@ async def figure_show(args: argparse.Namespace, fed: Federation) -> None:
 
 
 async def token_create(args: argparse.Namespace, fed: Federation) -> None:
-    actor = await store.get(fed.instance.pool, args.as_name)
-    print(await tokens.create_token(fed.instance.pool, actor.id, args.label))
+    instance = fed.instance
+    actor = await store.get(instance.pool, args.as_name)
+    expires = tokens.expiry(args.expires, instance.clock()) if args.expires is not None else None
+    print(await tokens.create_token(instance.pool, actor.id, args.label, expires))
+
+
+async def token_list(args: argparse.Namespace, fed: Federation) -> None:
+    instance = fed.instance
+    actor, now = await store.get(instance.pool, args.as_name), instance.clock()
+    for found in await tokens.listing(instance.pool, actor.id):
+        moments = (found.created_at, found.last_used_at, found.expires_at)
+        shown = "\t".join(tokens.iso(moment) if moment else "-" for moment in moments)
+        print(f"{found.id}\t{found.state(now)}\t{shown}\t{found.label}")
+
+
+async def token_revoke(args: argparse.Namespace, fed: Federation) -> None:
+    if not await tokens.revoke_id(fed.instance.pool, args.id):
+        raise tokens.TokenError(f"no live token {args.id}")
+    print(f"{args.id}\trevoked")
 
 
 def _reasons(error: FigureValidationError) -> str:

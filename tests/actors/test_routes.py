@@ -7,7 +7,7 @@ import httpx
 import jsonschema
 import pytest
 
-from actors import store
+from actors import follows, store
 from fedi.database import Pool
 from fedi.instance import Instance
 from fedi.negotiation import AS2
@@ -137,7 +137,10 @@ async def test_unknown_actor_is_404(client: httpx.AsyncClient) -> None:
     assert response.json()["error"] == "no such actor"
 
 
-async def test_collections_are_paged(client: httpx.AsyncClient, group: str, pool: Pool) -> None:
+async def test_collections_are_paged(client: httpx.AsyncClient, pool: Pool) -> None:
+    """A public group's followers are listed; a members-only group's are counted only (tests/actors/test_access)."""
+    await store.create(pool, "loyers", "group", visibility="public")
+    group = f"{BASE}/actors/loyers"
     for index in range(25):
         await pool.execute(
             "INSERT INTO follows (activity_id, follower, followee, state) VALUES ($1, $2, $3, 'accepted')",
@@ -210,6 +213,10 @@ async def test_the_charter_every_group_links_to_is_served(client: httpx.AsyncCli
 async def test_hashtag_links_lead_to_a_page_of_public_figures(client: httpx.AsyncClient, instance: Instance) -> None:
     prix = await store.create(instance.pool, "prix", "group", visibility="public")
     alice = await store.create(instance.pool, "alice", "person")
+    asked = await follows.follow(
+        instance.pool, instance.urls, alice, instance.urls.actor("prix"), instance.urls.inbox("prix"), instance.clock
+    )
+    await follows.approve(instance.pool, instance.urls, [asked.id], instance.clock, prix)
     publisher = Publisher(instance.pool, instance.urls, instance.clock, "fr")
     fields = {
         "value": "1,85",

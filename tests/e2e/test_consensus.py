@@ -10,7 +10,7 @@ from functools import partial
 import pytest
 
 from tests.support.cluster import Cluster
-from tests.support.fleet import fleet, publish_figure
+from tests.support.fleet import fleet, join, publish_figure
 from tests.support.process import InstanceProcess
 from tests.support.waiting import eventually
 
@@ -69,6 +69,7 @@ def test_corrections_from_two_domains_correct_the_figure(trio: dict[str, Instanc
     a.cli("trust", "set", c.domain, "0.8")
     b.cli("trust", "set", c.domain, "0")
 
+    join(a, "ana", "loyers")
     figure = publish_figure(a, "ana", "loyers")
     for side, member in ((b, "bea"), (c, "cyril")):
         eventually(partial(_knows, side, figure), what="the figure reaching B and C")

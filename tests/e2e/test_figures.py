@@ -14,7 +14,7 @@ from fedi.normalise import PUBLIC
 from figures.html import violations
 from figures.note import validate_wire
 from tests.support.cluster import Cluster
-from tests.support.fleet import fleet, publish_figure
+from tests.support.fleet import fleet, join, publish_figure
 from tests.support.process import InstanceProcess
 from tests.support.waiting import eventually
 
@@ -30,6 +30,8 @@ def trio(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         b.cli("actor", "create", "loyers", "--group", "--visibility", "members")
         b.cli("actor", "create", "prix", "--group", "--visibility", "public")
         b.cli("actor", "create", "bob")
+        join(b, "bob", "loyers")
+        join(b, "bob", "prix")
         c.cli("actor", "create", "carol")
         a.cli("follow", "--as", "alice", f"loyers@{b.domain}")
         eventually(lambda: b.cli("follows", "list", "--pending").stdout.strip(), what="alice's follow on B")

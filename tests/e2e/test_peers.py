@@ -10,7 +10,7 @@ import pytest
 
 from fedi.database import connect
 from tests.support.cluster import Cluster
-from tests.support.fleet import fleet, publish_figure
+from tests.support.fleet import fleet, join, publish_figure
 from tests.support.process import InstanceProcess
 from tests.support.waiting import eventually
 
@@ -51,6 +51,7 @@ def test_peers_exchange_summaries_that_replace_each_other(pair: tuple[InstancePr
             what="peering both ways",
         )
 
+    join(a, "ana", "loyers")
     figure = publish_figure(a, "ana", "loyers")
     eventually(lambda: b.cli("figure", "show", figure, check=False).returncode == 0, what="the figure on B")
     b.cli("like", "--as", "bea", figure)

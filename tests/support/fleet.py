@@ -41,6 +41,12 @@ def fleet(
             asyncio.run(cluster.drop_database(name))
 
 
+def join(instance: InstanceProcess, member: str, group: str) -> None:
+    """Make a local person a member of a local group as an admin does: the person follows, the group approves."""
+    follow_id = instance.cli("follow", "--as", member, group).stdout.split("\t")[0]
+    instance.cli("follows", "approve", follow_id, "--as", group)
+
+
 def publish_figure(instance: InstanceProcess, author: str, group: str, **changes: str) -> str:
     """Publish a figure with the CLI (a rent in Lyon unless told otherwise); returns its id."""
     options = FIGURE | {f"--{key.replace('_', '-')}": value for key, value in changes.items()}

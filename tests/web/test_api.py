@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.routing import Route
 
 import schemas
-from actors import store, tokens
+from actors import follows, store, tokens
 from actors.actor import Actor
 from chiffres.app import Federation, build_app
 from fedi import keys
@@ -48,7 +48,8 @@ class Ticking:
 
 @dataclass
 class World:
-    """Members marie and paul (with tokens), a public group ``loyers`` and a members-only group ``entraide``."""
+    """Members marie and paul (with tokens), both approved followers of a public group ``loyers`` and of a
+    members-only group ``entraide``."""
 
     publisher: Publisher
     clock: Ticking
@@ -76,6 +77,9 @@ async def make_world(pool: Any, urls: Urls, pair: keys.KeyPair) -> World:
     marie, paul = await actor("marie", "person"), await actor("paul", "person")
     loyers, entraide = await actor("loyers", "group"), await actor("entraide", "group", "members")
     clock = Ticking()
+    for person in (marie, paul):
+        for group in (loyers, entraide):
+            await join(pool, urls, person, group, clock)
     return World(
         Publisher(pool, urls, clock, "fr"),
         clock,
@@ -92,6 +96,13 @@ async def make_world(pool: Any, urls: Urls, pair: keys.KeyPair) -> World:
 @pytest.fixture
 async def world(fed: Federation, key_pair: keys.KeyPair) -> World:
     return await make_world(fed.instance.pool, fed.instance.urls, key_pair)
+
+
+async def join(pool: Any, urls: Urls, person: Actor, group: Actor, clock: Ticking) -> follows.Follow:
+    """A local person follows a local group and the group approves: they are a member."""
+    asked = await follows.follow(pool, urls, person, urls.actor(group.name), urls.inbox(group.name), clock)
+    [approved] = await follows.approve(pool, urls, [asked.id], clock, group)
+    return approved
 
 
 def rent(**fields: Any) -> JSON:
@@ -438,9 +449,10 @@ async def test_members_only_figures_are_for_members_and_approved_followers(
         f"{PEER}/follows/2",
         stranger,
     )
-    everyone = {public.id, private.id, hidden_remote}
     assert {item["id"] for item in await listed(client)} == {public.id}
-    assert {item["id"] for item in await listed(client, headers=bearer(world.paul_token))} == everyone
+    members_view = {item["id"] for item in await listed(client, headers=bearer(world.paul_token))}
+    assert members_view == {public.id, private.id}, "a member of entraide, not a follower of the peer's group"
+    assert hidden_remote not in members_view
     for path in (f"{API}/{private.id}", f"{API}/{private.id}/versions"):
         assert (await client.get(path)).status_code == 404
         assert (await client.get(path, headers=bearer(world.paul_token))).status_code == 200
