@@ -1,25 +1,28 @@
 """Claims arriving in the inbox: likes, boosts and replies about figures we know, and claims relayed by groups.
 
 A claim about a figure published here is also relayed by the figure's group to its followers, wrapped in an
-``Announce`` (FEP-1b12), so that peer instances compute their own consensus from the same claims. A relayed claim
-is accepted only from the group the figure was published into; its inner actor's domain is what the receiver's
-trust applies to.
+``Announce`` (FEP-1b12) around the activity exactly as received, so that its proof still verifies and peer
+instances compute their own consensus from the same claims. A relayed claim is accepted only from the group the
+figure was published into, never in the name of one of our members, and counts only when ``authenticity``
+establishes its author; its inner actor's domain is what the receiver's trust applies to. A claim's time is ours:
+its receipt, moved back (never forward) by the sender's ``published``.
 """
 
 from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from typing import Any
 
 from actors import store
-from actors.outbox import activity as new_activity
-from actors.outbox import publish
-from fedi.normalise import PUBLIC, Activity, MalformedActivity, Node, normalise_activity
+from fedi.normalise import Activity, MalformedActivity, Node, normalise_activity
 from figures import claims as reading
 from figures.claims import ClaimedValue
+from inbox.authenticity import Established, establish, impersonation
 from inbox.processor import Context
+from inbox.relay import Relayer
 from inbox.remote import host_of
-from inbox.timestamps import timestamp
+from inbox.timestamps import claim_time
 from ledger import claims
 from ledger.publication import StoredFigure, stored
 
@@ -42,7 +45,7 @@ async def _figure(context: Context, uri: str | None) -> tuple[StoredFigure, dict
     return stored(row), {v["version"]: Decimal(str(v["wire"]["value"])) for v in versions}
 
 
-async def on_endorsement(activity: Activity, context: Context, *, relayed_by: str | None = None) -> str | None:
+async def on_endorsement(activity: Activity, context: Context, *, relayed: Established | None = None) -> str | None:
     """A Like (or boost) of a figure: a claim of the endorsed version's value."""
     found = await _figure(context, activity.object_id)
     if found is None:
@@ -51,10 +54,12 @@ async def on_endorsement(activity: Activity, context: Context, *, relayed_by: st
     claimed = reading.endorsement(versions, figure.version, activity.get("version"), boost=activity.is_a("Announce"))
     if claimed is None:
         return None
-    return await _record(activity, context, figure, claimed, activity.id or "", relayed_by)
+    return await _record(activity, context, figure, claimed, activity.id or "", relayed)
 
 
-async def on_reply(activity: Activity, note: Node, context: Context, *, relayed_by: str | None = None) -> str | None:
+async def on_reply(
+    activity: Activity, note: Node, context: Context, *, relayed: Established | None = None
+) -> str | None:
     """A reply to a figure: our correction object, or a value read from its text (marked as parsed)."""
     found = await _figure(context, note.ref("inReplyTo"))
     if found is None or note.id is None:
@@ -68,7 +73,7 @@ async def on_reply(activity: Activity, note: Node, context: Context, *, relayed_
         claimed = reading.reply(note.content or "", figure.figure, "en" if language == "en" else None)
     if claimed is None:
         return "no claim: the reply holds no usable value"
-    return await _record(activity, context, figure, claimed, note.id, relayed_by)
+    return await _record(activity, context, figure, claimed, note.id, relayed)
 
 
 async def _record(
@@ -77,34 +82,50 @@ async def _record(
     figure: StoredFigure,
     claimed: ClaimedValue,
     reference: str,
-    relayed_by: str | None,
+    relayed: Established | None,
 ) -> str:
-    made_at = timestamp(activity.get("published")) or context.instance.clock()
-    uri = figure.uri
+    made_at = claim_time(activity.get("published"), context.instance.clock(), figure.published)
     new = await claims.record(
-        context.connection, uri, activity.actor, host_of(activity.actor), claimed, reference, made_at, relayed_by
+        context.connection,
+        figure.uri,
+        activity.actor,
+        host_of(activity.actor),
+        claimed,
+        reference,
+        made_at,
+        relayed.relayer if relayed else None,
+        relayed.authenticity if relayed else "signed",
     )
-    if new and relayed_by is None:
-        await _relay(activity, context, figure)
+    if new and relayed is None:
+        await _relay(activity, context, figure, reference)
     parsed = " (parsed)" if claimed.parsed else ""
-    return f"claim {claimed.kind} {claimed.value}{parsed}" if new else "claim already known"
+    outcome = f"claim {claimed.kind} {claimed.value}{parsed}" if new else "claim already known"
+    if relayed is None:
+        return outcome
+    if relayed.authenticity == claims.UNVERIFIED:
+        return f"{outcome}, relayed, unverified and weighing nothing: {relayed.reason}"
+    return f"{outcome}, relayed, author established ({relayed.authenticity}: {relayed.reason})"
 
 
-async def _relay(activity: Activity, context: Context, figure: StoredFigure) -> None:
-    """Our group shares a claim on its figure with its followers, so peers weigh the same claims."""
+async def _relay(activity: Activity, context: Context, figure: StoredFigure, reference: str) -> None:
+    """Our group shares a claim on its figure with its followers, so peers weigh the same claims (at a bounded
+    rate per actor: ``inbox.relay``)."""
     urls = context.instance.urls
-    group_uri = figure.group_uri
-    name = urls.local_name(group_uri or "")
+    name = urls.local_name(figure.group_uri or "")
     group = await store.find(context.connection, name) if name else None
     if group is None or group.kind != "group":
         return
-    followers = urls.followers(group.name)
+    relayer = Relayer(context.instance.pool, urls, context.instance.clock)
     public = figure.audience == "public"
-    to, cc = ([PUBLIC], [followers]) if public else ([followers], [])
-    announce = new_activity(
-        urls, urls.actor(group.name), "Announce", activity.to_json(), to=to, cc=cc, published=context.instance.clock()
+    await relayer.offer(context.connection, group, figure.uri, public, (activity.actor, reference), activity.to_json())
+
+
+async def _as_received(activity: Activity, context: Context) -> dict[str, Any] | None:
+    """The activity as its sender wrote it: normalisation reshapes a document, and a proof signs the original."""
+    document = await context.connection.fetchval(
+        "SELECT document FROM inbox_activities WHERE activity_id = $1 AND actor = $2", activity.id, activity.actor
     )
-    await publish(context.connection, group, announce, "public" if public else "followers")
+    return document if isinstance(document, dict) else None
 
 
 async def on_relayed(activity: Activity, context: Context) -> str | None:
@@ -125,10 +146,16 @@ async def on_relayed(activity: Activity, context: Context) -> str | None:
     figure, _ = found
     if figure.group_uri != activity.actor or host_of(figure.uri) != host_of(activity.actor):
         return "ignored: claims are relayed only by the figure's group"
+    refused = impersonation(inner, host_of(context.instance.urls.base))
+    if refused:
+        return f"rejected: {refused}"
+    announce = await _as_received(activity, context)
+    received = announce.get("object") if announce else None
+    relayed = await establish(inner, received if isinstance(received, dict) else None, activity.actor, context.remote)
     if inner.is_a("Like"):
-        return await on_endorsement(inner, context, relayed_by=activity.actor)
-    note = inner.object
-    return await on_reply(inner, note, context, relayed_by=activity.actor) if note is not None else None
+        return await on_endorsement(relayed.activity, context, relayed=relayed)
+    note = relayed.note
+    return await on_reply(relayed.activity, note, context, relayed=relayed) if note is not None else None
 
 
 async def withdraw(activity: Activity, reference: str, context: Context) -> bool:

@@ -48,8 +48,14 @@ def storable(document: object) -> None:
 
 
 def ownership_problem(activity: Activity) -> str | None:
-    """Why the activity's objects cannot be vouched for by its actor, or None."""
+    """Why the activity or its objects cannot be vouched for by its actor, or None.
+
+    An id is a name its host gives: one on another host than the actor's could squat someone else's activity (it
+    would answer ``duplicate`` to the real one) or one of our claim references.
+    """
     actor_host = host_of(activity.actor)
+    if activity.id and host_of(activity.id) != actor_host:
+        return f"activity id {activity.id} is not on the actor's host {actor_host}"
     if activity.is_a(*_AUTHORED):
         obj = activity.object
         object_id = activity.object_id
@@ -91,7 +97,7 @@ class InboxEndpoint:
         except KeyGone as error:
             if await self._is_self_delete_of_gone_actor(activity, error.key_id):
                 return json_response({"status": "accepted", "note": "actor gone"}, status=202)
-            return problem(error.status, error.reason)
+            return problem(401, error.reason)
         except SignatureError as error:
             return problem(error.status, error.reason)
         if verified.owner != activity.actor:
@@ -108,12 +114,17 @@ class InboxEndpoint:
     async def _is_self_delete_of_gone_actor(self, activity: Activity, key_id: str) -> bool:
         """A deleted actor's key answers 410, so its own Delete cannot be verified: accept it and forget them.
 
-        Only the actor's own key counts: a peer cannot make us forget someone by signing with a dead key of its own.
+        Only the actor's own key counts, and only when the actor's own document answers 404 or 410 now, fetched by us
+        from its host: a key id that merely answers 404 (a path under a live actor that never existed, or a dead key
+        of the sender's own) proves nothing, and a peer must not make us forget someone with it.
         """
         if not activity.is_a("Delete") or activity.object_id != activity.actor:
             return False
         owner_part = key_id.split("#", 1)[0]
         if owner_part != activity.actor and not owner_part.startswith(activity.actor + "/"):
+            return False
+        if not await self._remote.is_gone(activity.actor):
+            logger.warning("refused a Delete of %s: its key %s is gone but the actor is not", activity.actor, key_id)
             return False
         await self._remote.mark_gone(activity.actor)
         async with self._instance.pool.acquire() as connection:
@@ -122,11 +133,11 @@ class InboxEndpoint:
         return True
 
     async def _store(self, activity: Activity, document: object, signer: str, inbox_of: str | None) -> bool:
-        """Keep the activity as it was sent (peers' own shapes), deduplicated by its id; the row is the work item
+        """Keep the activity as it was sent (peers' own shapes), deduplicated by actor and id; the row is the work item
         the worker's drain picks up, so one statement both stores and queues it."""
         row_id = await self._instance.pool.fetchval(
             "INSERT INTO inbox_activities (activity_id, actor, type, document, signer, delivered_to)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (activity_id) DO NOTHING RETURNING id",
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (activity_id, actor) DO NOTHING RETURNING id",
             activity.id,
             activity.actor,
             activity.types[0],
