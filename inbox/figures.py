@@ -13,7 +13,7 @@ from figures.claims import publication
 from figures.note import FigureRejected, figure_of_note
 from inbox.processor import Context
 from inbox.remote import host_of
-from inbox.timestamps import timestamp
+from inbox.timestamps import claim_time, timestamp
 from ledger import claims
 from ledger.publication import save
 
@@ -31,6 +31,14 @@ async def remember(activity: Activity, note: Node, context: Context) -> str | No
         return None
     author = note.ref("attributedTo") or activity.actor
     group = note.ref("audience") or (activity.actor if activity.actor != author else None)
+    if group is not None and host_of(group) != host_of(note.id):
+        # Only our own publication puts a figure in one of our groups; a peer's group lives on the peer's host.
+        group = None
+    if activity.actor not in (author, group):
+        return f"figure ignored: sent by {activity.actor}, neither its author nor its group"
+    known = await context.connection.fetchrow("SELECT author, group_uri FROM figures WHERE uri = $1", note.id)
+    if known is not None and activity.actor not in (known["author"], known["group_uri"]):
+        return f"figure ignored: {activity.actor} is neither its author nor the group that published it"
     published = timestamp(note.get("published")) or context.instance.clock()
     saved = await save(
         context.connection,
@@ -55,16 +63,19 @@ async def remember(activity: Activity, note: Node, context: Context) -> str | No
             host_of(author),
             publication(figure),
             f"{note.id}#v{figure.version}",
-            timestamp(note.get("updated")) or published,
+            claim_time(note.get("updated") or note.get("published"), context.instance.clock()),
         )
     return f"figure version {figure.version}" if saved else "figure not newer"
 
 
 async def forget(activity: Activity, uri: str, context: Context) -> bool:
+    """Tombstone a peer's figure, when the Delete comes from its author or from the group that published it."""
     result = await context.connection.execute(
-        "UPDATE figures SET deleted_at = $3 WHERE uri = $1 AND origin = $2 AND deleted_at IS NULL",
+        "UPDATE figures SET deleted_at = $3 WHERE uri = $1 AND origin = $2 AND deleted_at IS NULL"
+        " AND (author = $4 OR group_uri = $4)",
         uri,
         host_of(activity.actor),
         context.instance.clock(),
+        activity.actor,
     )
     return not result.endswith(" 0")

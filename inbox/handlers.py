@@ -16,7 +16,7 @@ from inbox import claims as claims_in
 from inbox import figures as received_figures
 from inbox.processor import Context, Handler
 from inbox.remote import ActorUnavailable, host_of
-from inbox.timestamps import timestamp
+from inbox.timestamps import claim_time, timestamp
 from ledger import peers
 from ledger.claims import CONSENSUS
 
@@ -126,7 +126,7 @@ async def _reaction(activity: Activity, context: Context) -> str:
     kind = "like" if activity.is_a("Like") else "announce"
     await context.connection.execute(
         "INSERT INTO reactions (activity_id, kind, actor, object, document) VALUES ($1, $2, $3, $4, $5)"
-        " ON CONFLICT (activity_id) DO NOTHING",
+        " ON CONFLICT (activity_id, actor) DO NOTHING",
         activity.id,
         kind,
         activity.actor,
@@ -181,7 +181,7 @@ async def _on_summary(activity: Activity, context: Context) -> str:
     """A peer's consensus summary (mode B): replaces its previous one and triggers our own recomputation."""
     if not await peers.is_peer(context.connection, context.instance.urls, activity.actor):
         return "ignored: summary from an instance that is not our peer"
-    made_at = timestamp(activity.get("published")) or context.instance.clock()
+    made_at = claim_time(activity.get("published"), context.instance.clock())  # a summary from 2099 freezes nothing
     summary = peers.summary_from(
         activity.object.to_json() if activity.object else None, host_of(activity.actor), made_at
     )

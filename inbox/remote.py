@@ -22,6 +22,8 @@ from fedi.fetch import Fetcher, FetchError, Signer
 from fedi.signatures import KeyUnavailable, PublicKeyInfo
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
+from ledger import independence
+from ledger.independence import Independence
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +130,15 @@ class RemoteActors:
     """The cache of remote actors and keys; one per process, around the instance's fetcher."""
 
     def __init__(
-        self, pool: Pool, fetcher: Fetcher, urls: Urls, signer: SignerSource, clock: Clock, key_memory: int = 4096
+        self,
+        pool: Pool,
+        fetcher: Fetcher,
+        urls: Urls,
+        signer: SignerSource,
+        clock: Clock,
+        key_memory: int = 4096,
+        *,
+        farms: Independence | None = None,
     ) -> None:
         # Keys verified recently, kept in memory: a busy inbox would otherwise read the same key row per request.
         # A refresh (after a failed verification) always goes to the network and replaces the entry.
@@ -139,6 +149,7 @@ class RemoteActors:
         self._urls = urls
         self._signer = signer
         self._clock = clock
+        self._farms = farms or Independence()
 
     async def actor(self, uri: str, *, refresh: bool = False) -> RemoteActor:
         if not refresh:
@@ -159,7 +170,12 @@ class RemoteActors:
         await self.remember(actor)
         return actor
 
+    async def document(self, url: str) -> JSON:
+        """Any ActivityPub document, fetched signed as the instance actor; raises :class:`FetchError`."""
+        return await self._fetcher.get_json(url, await self._signer())
+
     async def remember(self, actor: RemoteActor) -> None:
+        await self._first_meeting(actor.domain)
         await self._pool.execute(
             "INSERT INTO remote_actors (uri, domain, inbox, shared_inbox, followers, preferred_username, document,"
             " fetched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (uri) DO UPDATE SET"
@@ -185,6 +201,25 @@ class RemoteActors:
                 material,
                 self._clock(),
             )
+
+    async def _first_meeting(self, domain: str) -> None:
+        """The first time we meet a domain, and the address block it resolves to then: a farm of domains made
+        on one machine a minute ago must not count as many independent sources (``ledger.independence``)."""
+        if await self._pool.fetchval("SELECT 1 FROM domains WHERE domain = $1", domain):
+            return
+        block = await independence.resolve_block(domain, self._farms)
+        await independence.met(self._pool, domain, self._clock(), block)
+
+    async def is_gone(self, uri: str) -> bool:
+        """Whether the actor's own document answers 404 or 410 now: fetched from its host, never from our cache.
+
+        This is the only evidence that may make us forget an actor without a signature we can check.
+        """
+        try:
+            await self._fetcher.get_json(uri, await self._signer())
+        except FetchError as error:
+            return error.gone
+        return False
 
     async def mark_gone(self, uri: str) -> None:
         for key_id in [key for key, info in self._keys.items() if info.owner == uri]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from actors import store
 from actors.outbox import activity, iso, publish
@@ -93,7 +94,13 @@ async def is_peer(db: Pool | Connection, urls: Urls, actor_uri: str) -> bool:
 
 
 class Sharing:
-    """Sends our summaries to the instances that follow our instance actor."""
+    """Sends our summaries to the peer instances that follow our instance actor, and that may read the figure.
+
+    A summary carries a figure's value. For a public figure every peer may have it; for a members-only figure only
+    a peer whose domain has an approved follower of the figure's group (or the group's own host) may, since that
+    peer could fetch the figure itself. The Update is addressed to those peers by name, never to a collection, so
+    nothing else that follows the instance actor (a relay, say) receives it.
+    """
 
     def __init__(self, pool: Pool, urls: Urls, clock: Clock) -> None:
         self._pool = pool
@@ -101,10 +108,16 @@ class Sharing:
         self._clock = clock
 
     async def __call__(self, summary: Summary) -> None:
-        followers = await self._pool.fetchval(
-            "SELECT count(*) FROM follows WHERE followee = $1 AND state = 'accepted'", self._urls.instance_actor()
-        )
-        if not followers:
+        peers: list[str] = [
+            row["follower"]
+            for row in await self._pool.fetch(
+                "SELECT follower FROM follows WHERE followee = $1 AND state = 'accepted' ORDER BY id",
+                self._urls.instance_actor(),
+            )
+        ]
+        readers = await self.readers(summary.figure)
+        recipients = [peer for peer in peers if readers is None or _host(peer) in readers]
+        if not recipients:
             return
         instance = await store.instance_actor(self._pool)
         update = activity(
@@ -112,8 +125,27 @@ class Sharing:
             self._urls.instance_actor(),
             "Update",
             summary_document(summary, self._urls),
-            to=[f"{self._urls.instance_actor()}/followers"],
+            to=recipients,
             published=self._clock(),
         )
         async with self._pool.acquire() as connection:
-            await publish(connection, instance, update, "followers")
+            await publish(connection, instance, update, "direct")
+
+    async def readers(self, figure_uri: str) -> set[str] | None:
+        """The hosts that may read the figure's value, or None when anyone may (a public figure)."""
+        row = await self._pool.fetchrow(
+            "SELECT audience, group_uri FROM figures WHERE uri = $1 AND deleted_at IS NULL", figure_uri
+        )
+        if row is not None and row["audience"] == "public":
+            return None
+        group = row["group_uri"] if row is not None and row["group_uri"] else None
+        if group is None:
+            return {_host(figure_uri)} - {self._urls.domain}
+        followers = await self._pool.fetch(
+            "SELECT follower FROM follows WHERE followee = $1 AND state = 'accepted'", group
+        )
+        return ({_host(row["follower"]) for row in followers} | {_host(group)}) - {self._urls.domain}
+
+
+def _host(uri: str) -> str:
+    return (urlsplit(uri).netloc or "").lower()
