@@ -99,25 +99,22 @@ def _parse_language(value: object) -> str:
 
 
 def _parse_seconds(name: str, value: object) -> float:
-    problem = ConfigError(f"CHIFFRES_{name.upper()}: {value!r} is not a positive number of seconds")
-    try:
-        seconds = float(str(value).strip())
-    except ValueError:
-        raise problem from None
-    if not 0 < seconds < float("inf"):
-        raise problem
-    return seconds
+    return _parse_amount(name, value, "a positive number of seconds", allow_zero=False)
 
 
 def _parse_hours(name: str, value: object) -> float:
-    problem = ConfigError(f"CHIFFRES_{name.upper()}: {value!r} is not a number of hours (0 or more)")
+    return _parse_amount(name, value, "a number of hours (0 or more)", allow_zero=True)
+
+
+def _parse_amount(name: str, value: object, wanted: str, *, allow_zero: bool) -> float:
+    problem = ConfigError(f"CHIFFRES_{name.upper()}: {value!r} is not {wanted}")
     try:
-        hours = float(str(value).strip())
+        amount = float(str(value).strip())
     except ValueError:
         raise problem from None
-    if not 0 <= hours < float("inf"):
+    if not (amount >= 0 if allow_zero else amount > 0) or amount == float("inf"):
         raise problem
-    return hours
+    return amount
 
 
 def _read_file(path: Path) -> dict[str, object]:
