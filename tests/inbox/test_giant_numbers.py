@@ -12,38 +12,19 @@ from typing import Any
 import pytest
 
 import figures.correction_text as correction_text
-from actors import store
 from fedi.normalise import PUBLIC
 from figures.units import UnitReading, read_unit_prefix
-from ledger.publication import Publisher
 from tests.inbox.conftest import JSON, World
+from tests.inbox.test_claim_ids import our_figure
 from tests.inbox.test_received_figures import _figure_note
 from tests.support.remote_server import AS2, RemoteServer
 
 GIANT = "1" + "0" * 400
-FIELDS = {
-    "value": "812",
-    "unit": "€/mois",
-    "measures": "loyer médian T2",
-    "place": "Lyon",
-    "period": "2026-Q2",
-    "source": "https://observatoire.example/loyers",
-}
 
 
 async def _our_figure(world: World) -> str:
     """A figure that marie, an approved member of the group, published into it."""
-    marie, group = await store.find(world.pool, "marie"), await store.find(world.pool, "loyers")
-    assert marie is not None
-    assert group is not None
-    await world.pool.execute(
-        "INSERT INTO follows (activity_id, follower, followee, state) VALUES ($1, $2, $3, 'accepted')",
-        f"{world.member}/follows/1",
-        world.member,
-        world.group,
-    )
-    publisher = Publisher(world.pool, world.urls, world.fed.instance.clock, "fr")
-    return (await publisher.publish(marie, group, FIELDS, "fr")).uri
+    return (await our_figure(world))[1]
 
 
 def _reply(remote: RemoteServer, actor: str, figure: str, number: int, **extra: Any) -> JSON:
