@@ -16,7 +16,9 @@ Place codes, upper-cased: INSEE commune ("75056", "2A004") or département ("75"
 ISO 3166-1 ("FR"), ISO 3166-2 ("FR-IDF"), NUTS ("FR101").
 
 The wire object (`figure_to_wire`, `figure_from_wire`) is our `figure` vocabulary; see
-`figure_to_wire` for its keys. Unknown wire keys are ignored, so peers may extend it.
+`figure_to_wire` for its keys. Unknown wire keys are ignored, so peers may extend it. Who contributed a
+figure is not part of the figure: a group publishes it and is its author on the wire, and the member
+travels beside the value as `contributor` (`wire_contributor`), which older peers simply do not send.
 
 The module runs a few lines past our usual 400: each field has one small reader, input and wire alike, so
 that a field's rules live in one place rather than in a second module that would have to agree with this one.
@@ -47,6 +49,7 @@ __all__ = [
     "figure_to_wire",
     "format_value",
     "revise",
+    "wire_contributor",
 ]
 
 T = TypeVar("T")
@@ -139,9 +142,10 @@ def revise(figure: Figure, changes: Mapping[str, object], lang: Lang | None = No
     return revised
 
 
-def figure_to_wire(figure: Figure) -> dict[str, Any]:
+def figure_to_wire(figure: Figure, *, contributor: str | None = None) -> dict[str, Any]:
     """Our `figure` object: type, value (decimal string), unit {code, display}, measures,
-    place {name, code?}, period, source {url, title?}, method?, version, tags."""
+    place {name, code?}, period, source {url, title?}, method?, version, tags, contributor?
+    (the actor id of the member who contributed a figure that a group publishes)."""
     place: dict[str, str] = {"name": figure.place.name}
     if figure.place.code is not None:
         place["code"] = figure.place.code
@@ -161,7 +165,16 @@ def figure_to_wire(figure: Figure) -> dict[str, Any]:
         wire["method"] = figure.method
     wire["version"] = figure.version
     wire["tags"] = list(figure.tags)
+    if contributor is not None:
+        wire["contributor"] = contributor
     return wire
+
+
+def wire_contributor(obj: object) -> str | None:
+    """The `contributor` a `figure` object names, or None; whether to believe it is the receiver's call
+    (only the group that sent the figure may credit one of its own host's members)."""
+    contributor = obj.get("contributor") if isinstance(obj, Mapping) else None
+    return contributor if isinstance(contributor, str) and contributor.strip() else None
 
 
 def figure_from_wire(obj: object, lang: Lang = "fr") -> Figure:

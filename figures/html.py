@@ -34,6 +34,7 @@ __all__ = [
     "hashtag",
     "join",
     "link",
+    "mention",
     "paragraph",
     "strong",
     "text",
@@ -105,6 +106,13 @@ def hashtag(tag: str, href: str) -> Html:
     """A hashtag exactly as Mastodon renders one, so that clients show it as a tag, not a link."""
     inner = Html("#" + _element("span", {}, escape(tag)))
     return _element("a", {"href": href, "class": "mention hashtag", "rel": "tag"}, inner)
+
+
+def mention(username: str, href: str) -> Html:
+    """A mention exactly as Mastodon renders one (an h-card around a `u-url mention` link), so that
+    clients show `@username` as an account, and the link survives the sanitiser."""
+    inner = Html("@" + _element("span", {}, escape(username)))
+    return _element("span", {"class": "h-card"}, _element("a", {"href": href, "class": "u-url mention"}, inner))
 
 
 def _element(tag: str, attributes: Mapping[str, str], inner: Html) -> Html:

@@ -10,6 +10,12 @@ reason, never guessed at.
 `summary` is always null: Mastodon turns a summary into a content warning, which would hide the
 figure behind a button. The figure object carries no language: a figure read back takes the
 language of the Note, the first `contentMap` key, which is why that key comes first.
+
+A figure published into a group is the group's post: `attributedTo` is the group, because strict
+receivers (Takahē, and Mastodon, which files a post under the activity's actor) accept a Create,
+Update or Delete only from the object's `attributedTo`. The member who contributed it is credited
+three ways, one per reader: `contributor` in the figure object (our peers), a `Mention` in `tag`
+(Mastodon links the account), and "Publié par @ana" in the text (people).
 """
 
 from __future__ import annotations
@@ -17,14 +23,15 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 
-from figures.figure import Figure, Place, Source, figure_from_wire, figure_to_wire
-from figures.html import escape, hashtag, join, link, paragraph, strong, text
+from figures.figure import Figure, Place, Source, figure_from_wire, figure_to_wire, wire_contributor
+from figures.html import Html, escape, hashtag, join, link, mention, paragraph, strong, text
 from figures.numbers import LANGUAGES, FiguresError, Lang
 from figures.period import Period
 from figures.units import format_value
@@ -32,8 +39,10 @@ from schemas import chiffres_context, load_json
 
 __all__ = [
     "ACTIVITYSTREAMS",
+    "Contributor",
     "FigureRejected",
     "content_html",
+    "contributor_of_note",
     "figure_of_note",
     "note_object",
     "period_text",
@@ -47,8 +56,8 @@ ACTIVITYSTREAMS: Final = "https://www.w3.org/ns/activitystreams"
 _HASHTAG_TERM: Final = {"Hashtag": "as:Hashtag"}
 _REASON_LIMIT: Final = 300
 _LABELS: Final[dict[Lang, dict[str, str]]] = {
-    "fr": {"method": "Méthode\u00a0: ", "source": "Source\u00a0: "},
-    "en": {"method": "Method: ", "source": "Source: "},
+    "fr": {"method": "Méthode\u00a0: ", "source": "Source\u00a0: ", "contributor": "Publié par "},
+    "en": {"method": "Method: ", "source": "Source: ", "contributor": "Published by "},
 }
 _MONTHS: Final[dict[Lang, tuple[str, ...]]] = {
     "fr": (
@@ -63,6 +72,28 @@ _MONTHS: Final[dict[Lang, tuple[str, ...]]] = {
 _MONTH_TEXT: Final = re.compile(r"(\d{4})-(\d{2})")
 _WEEK_TEXT: Final = re.compile(r"(\d{4})-W(\d{2})")
 _CALENDAR_PIN: Final = "\U0001f5d3\ufe0f"  # with the emoji selector: the bare character shows as text
+
+
+@dataclass(frozen=True)
+class Contributor:
+    """The member who contributed a figure that a group publishes: credited in it, not its author.
+
+    `username` is what the text shows after "@"; `domain` completes the handle of the Mention, as
+    Mastodon names a remote account (`@ana@chiffres.example`)."""
+
+    id: str
+    username: str
+    domain: str
+
+    @property
+    def handle(self) -> str:
+        return f"@{self.username}@{self.domain}"
+
+    def credit(self, lang: Lang) -> Html:
+        return paragraph(escape(_LABELS[lang]["contributor"]), mention(self.username, self.id))
+
+    def tag(self) -> dict[str, str]:
+        return {"type": "Mention", "href": self.id, "name": self.handle}
 
 
 class FigureRejected(FiguresError):
@@ -80,10 +111,11 @@ def content_html(
     *,
     status_line: str | None,
     tag_url: Callable[[str], str],
+    contributor: Contributor | None = None,
 ) -> str:
     """The figure as people read it in `lang`: value and what it measures, where and when, the
-    method, the source, the consensus line, the hashtags. What the author wrote (measures,
-    method, place) stays in the figure's own language."""
+    method, the source, who contributed it, the consensus line, the hashtags. What the author
+    wrote (measures, method, place) stays in the figure's own language."""
     labels = _LABELS[lang]
     value = format_value(figure.value, figure.unit, lang)
     parts = [
@@ -93,6 +125,8 @@ def content_html(
     if figure.method is not None:
         parts.append(paragraph(escape(labels["method"]), text(figure.method)))
     parts.append(paragraph(escape(labels["source"]), link(figure.source.url, _source_label(figure.source))))
+    if contributor is not None:
+        parts.append(contributor.credit(lang))
     if status_line is not None:
         parts.append(paragraph(text(status_line)))
     if figure.tags:
@@ -115,13 +149,17 @@ def note_object(
     tag_url: Callable[[str], str],
     in_reply_to: str | None = None,
     attributed_group: str | None = None,
+    contributor: Contributor | None = None,
 ) -> dict[str, Any]:
     """The whole Note. Addressing is the caller's (public, or followers only for a members
     group) and passes through as given; `attributed_group` becomes `audience` (FEP-1b12), the
-    group the figure was published into."""
+    group the figure was published into; `author` is whoever sends the Note's activities (the
+    group, for a figure published into one) and `contributor` the member it credits."""
     languages = [default_language, *(lang for lang in LANGUAGES if lang != default_language)]
     content_map = {
-        lang: content_html(figure, lang, status_line=(status_line or {}).get(lang), tag_url=tag_url)
+        lang: content_html(
+            figure, lang, status_line=(status_line or {}).get(lang), tag_url=tag_url, contributor=contributor
+        )
         for lang in languages
     }
     note: dict[str, Any] = {
@@ -139,8 +177,9 @@ def note_object(
     note.update(to=list(to), cc=list(cc))
     if attributed_group is not None:
         note["audience"] = attributed_group
-    note["tag"] = [{"type": "Hashtag", "href": tag_url(tag), "name": f"#{tag}"} for tag in figure.tags]
-    note["figure"] = figure_to_wire(figure)
+    mentions = [contributor.tag()] if contributor is not None else []
+    note["tag"] = mentions + [{"type": "Hashtag", "href": tag_url(tag), "name": f"#{tag}"} for tag in figure.tags]
+    note["figure"] = figure_to_wire(figure, contributor=contributor.id if contributor is not None else None)
     return note
 
 
@@ -164,6 +203,12 @@ def figure_of_note(note: Mapping[str, Any]) -> Figure | None:
         return figure_from_wire(wire, _note_language(note))
     except FiguresError as error:
         raise FigureRejected(f"figure: {error}") from error
+
+
+def contributor_of_note(note: Mapping[str, Any]) -> str | None:
+    """The member a Note's `figure` credits (its `contributor`), or None. Read it after
+    `figure_of_note` accepted the figure, which checked that it is an http(s) URL."""
+    return wire_contributor(note.get("figure"))
 
 
 def validate_wire(figure_object: object) -> list[str]:

@@ -2,6 +2,12 @@
 
 A Note without a ``figure`` (anything from Mastodon) is not a figure. An invalid figure is ignored with its reason
 logged and kept as the activity's outcome; the peer already had its 202, since processing happens afterwards.
+
+A peer's group is the ``attributedTo`` of the figures it publishes and names the member who contributed each in the
+figure's ``contributor``: the figure, and its publish claim, are that member's. Only the group itself, sending its
+own figure, may say so, and only of an actor of its own host (a host vouches for its own accounts, not for
+others'). Older peers attribute the figure to the member and name the group in ``audience``; both forms give the
+same author.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ import logging
 
 from fedi.normalise import Activity, Node
 from figures.claims import publication
-from figures.note import FigureRejected, figure_of_note
+from figures.note import FigureRejected, contributor_of_note, figure_of_note
 from inbox.processor import Context
 from inbox.remote import host_of
 from inbox.timestamps import claim_time, timestamp
@@ -34,6 +40,9 @@ async def remember(activity: Activity, note: Node, context: Context) -> str | No
     if group is not None and host_of(group) != host_of(note.id):
         # Only our own publication puts a figure in one of our groups; a peer's group lives on the peer's host.
         group = None
+    contributor = contributor_of_note(note.to_json())
+    if contributor is not None and activity.actor == author == group and host_of(contributor) == host_of(author):
+        author = contributor
     if activity.actor not in (author, group):
         return f"figure ignored: sent by {activity.actor}, neither its author nor its group"
     known = await context.connection.fetchrow("SELECT author, group_uri FROM figures WHERE uri = $1", note.id)

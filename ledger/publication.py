@@ -1,9 +1,22 @@
 """Publishing figures: a member publishes into a group, every edit is a new version, a deletion a tombstone.
 
-The group is the actor of the ``Create``, ``Update`` and ``Delete`` activities and its followers are the audience
-(``to``: the followers collection for a ``members`` group, Public for a ``public`` one): Mastodon shows a
-followers-only post only to followers of the activity's actor, and only the group is followed. The member stays
-the author, in the Note's ``attributedTo``. Each version is stored, and served by the API.
+The group sends the ``Create``, ``Update`` and ``Delete`` activities and is the Note's ``attributedTo``: strict
+receivers (Takahē) refuse an activity whose actor is not its object's ``attributedTo``, and Mastodon files a post
+under the activity's actor whatever the object says. Its followers are the audience (``to``: the followers
+collection for a ``members`` group, Public for a ``public`` one): Mastodon shows a followers-only post only to
+followers of the activity's actor, and only the group is followed. The member who contributed the figure is
+credited in it (``contributor`` in the figure object, a Mention, "Publié par @ana" in the text), and stays its
+author here: the ``figures`` row, the API and the publish claim are theirs. Each version is stored, and served by
+the API.
+
+Figures sent before the group was their ``attributedTo`` (their Note names the member) change sides at their next
+Update, which names the group like every Update now. Mastodon accepts it: it looks the post up by id and by the
+activity's actor, the group, under which it filed the original ``Create``, and never compares ``attributedTo``
+with what it stored. Takahē refused that ``Create`` and has no copy, so it would drop the Update as an edit of a
+post it never saw (and it would refuse any Update still naming the member). So the first Update of such a figure
+follows a ``Create`` of the same, new Note: Takahē takes it as the figure's first appearance, Mastodon and our
+peers, who have the figure, ignore it as a repeat. Either order of arrival leaves every receiver with the new
+version.
 
 Only a group's members speak through it: publishing and changing a figure need the person's follow of the group
 to be accepted, checked here so that the API and the command line cannot differ. A member whose access was revoked
@@ -31,7 +44,7 @@ from fedi.types import JSON, Clock
 from fedi.urls import Urls
 from figures.claims import publication
 from figures.figure import Figure, build_figure, figure_from_wire, figure_to_wire, revise
-from figures.note import note_object
+from figures.note import Contributor, note_object
 from figures.numbers import Lang
 from ledger import claims
 
@@ -187,14 +200,16 @@ class Publisher:
         updated: datetime | None,
         consensus: Consensus | None = None,
     ) -> JSON:
+        """The group's Note crediting the member: the group sends it, so the group is its ``attributedTo``."""
         to, cc, _ = self._addressing(group)
         lines: dict[Lang, str] | None = None
         if consensus is not None:
             lines = {"fr": verdict.line(consensus, figure, "fr"), "en": verdict.line(consensus, figure, "en")}
+        group_id = self._urls.actor(group.name)
         note = note_object(
             figure,
             note_id=note_id,
-            author=self._urls.actor(author.name),
+            author=group_id,
             url=note_id,
             to=to,
             cc=cc,
@@ -203,7 +218,8 @@ class Publisher:
             default_language=self._language,
             status_line=lines,
             tag_url=lambda tag: f"{self._urls.base}/tags/{tag}",
-            attributed_group=self._urls.actor(group.name),
+            attributed_group=group_id,
+            contributor=Contributor(self._urls.actor(author.name), author.name, self._urls.domain),
         )
         if consensus is not None:
             note["consensus"] = verdict.wire(consensus, figure, self._urls.instance_actor())
@@ -256,8 +272,7 @@ class Publisher:
         now = self._clock()
         author, group = await self._parties(current)
         note = self._note(figure, uri, author, group, current.published, now)
-        to, cc, audience = self._addressing(group)
-        update = activity(self._urls, self._urls.actor(group.name), "Update", note, to=to, cc=cc, published=now)
+        _, _, audience = self._addressing(group)
         async with self._pool.acquire() as connection, connection.transaction():
             if by.kind == "person":
                 await self._member(connection, by, group)
@@ -277,7 +292,7 @@ class Publisher:
             )
             if not saved:
                 raise PublicationError(f"figure {uri} changed meanwhile; try again")
-            await publish(connection, group, update, audience, obj=note)
+            await self._send_change(connection, current, group, note, now)
             await claims.record(
                 connection, uri, current.author, self._urls.domain, publication(figure), f"{uri}#v{figure.version}", now
             )
@@ -289,11 +304,21 @@ class Publisher:
         author, group = await self._parties(current)
         now = self._clock()
         note = self._note(current.figure, uri, author, group, current.published, now, consensus)
-        to, cc, audience = self._addressing(group)
-        update = activity(self._urls, self._urls.actor(group.name), "Update", note, to=to, cc=cc, published=now)
         async with self._pool.acquire() as connection, connection.transaction():
             await connection.execute("UPDATE figures SET note = $2, updated = $3 WHERE uri = $1", uri, note, now)
-            await publish(connection, group, update, audience, obj=note)
+            await self._send_change(connection, current, group, note, now)
+
+    async def _send_change(
+        self, connection: Connection, current: StoredFigure, group: Actor, note: JSON, now: datetime
+    ) -> None:
+        """The Update of a changed figure, after a Create when its Note was first sent attributed to its member
+        (see the module's docstring): receivers that refused that Create then see the figure for the first time."""
+        to, cc, audience = self._addressing(group)
+        group_id = self._urls.actor(group.name)
+        kinds = ["Update"] if current.note.get("attributedTo") == group_id else ["Create", "Update"]
+        for kind in kinds:
+            sent = activity(self._urls, group_id, kind, note, to=to, cc=cc, published=now)
+            await publish(connection, group, sent, audience, obj=note)
 
     async def delete(self, uri: str, by: Actor) -> None:
         current = await self._own(uri, by)

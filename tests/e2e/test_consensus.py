@@ -1,5 +1,6 @@
 """Self-correction across three instances: endorsements and corrections move A's consensus to `corrected`,
-A's followers receive one Update carrying it, and B, trusting C less, computes its own consensus."""
+A's followers receive one Update carrying it, and B, trusting C less, computes its own consensus. A strict
+Mastodon-family server following the group shows the correction, refusing nothing."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from tests.support.cluster import Cluster
 from tests.support.fleet import fleet, join, publish_figure
 from tests.support.process import InstanceProcess
+from tests.support.strict_receiver import StrictReceiver
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -21,6 +23,13 @@ pytestmark = pytest.mark.e2e
 def trio(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, InstanceProcess]]:
     with fleet(cluster, tmp_path_factory, ["consa", "consb", "consc"]) as running:
         yield {"a": running["consa"], "b": running["consb"], "c": running["consc"]}
+
+
+@pytest.fixture(scope="module")
+def strict() -> Iterator[StrictReceiver]:
+    started = StrictReceiver().start()
+    yield started
+    started.stop()
 
 
 def _follow_group(member_side: InstanceProcess, member: str, group_side: InstanceProcess) -> None:
@@ -55,7 +64,9 @@ def _updates_with_consensus(instance: InstanceProcess, member: str, figure: str)
     return found
 
 
-def test_corrections_from_two_domains_correct_the_figure(trio: dict[str, InstanceProcess]) -> None:
+def test_corrections_from_two_domains_correct_the_figure(
+    trio: dict[str, InstanceProcess], strict: StrictReceiver
+) -> None:
     a, b, c = trio["a"], trio["b"], trio["c"]
     a.cli("actor", "create", "loyers", "--group")
     a.cli("actor", "create", "ana")
@@ -65,6 +76,10 @@ def test_corrections_from_two_domains_correct_the_figure(trio: dict[str, Instanc
         c.cli("actor", "create", name)
     for side, member in ((b, "bea"), (b, "bruno"), (c, "cyril"), (c, "chloe"), (c, "camille")):
         _follow_group(side, member, a)
+    strict.follow(f"@loyers@{a.domain}")
+    eventually(lambda: strict.user_id in a.cli("follows", "list", "--pending").stdout, what="the strict follow")
+    a.cli("follows", "approve", "--all")
+    eventually(lambda: strict.following() == {f"{a.base}/actors/loyers": "accepted"}, what="the strict approval")
     a.cli("trust", "set", b.domain, "0.8")
     a.cli("trust", "set", c.domain, "0.8")
     b.cli("trust", "set", c.domain, "0")
@@ -100,3 +115,6 @@ def test_corrections_from_two_domains_correct_the_figure(trio: dict[str, Instanc
 
     eventually(lambda: "domains=2" in _consensus(b, figure), what="B's own consensus, weighing without C")
     assert _consensus(a, figure) != _consensus(b, figure)
+
+    eventually(lambda: "⚠ corrigé" in strict.timeline()[figure].text, what="the correction on a Mastodon timeline")
+    assert strict.refusals() == []

@@ -1,5 +1,6 @@
 """Figures across three instances: published into a group, received by its approved followers only, versioned
-and deleted everywhere; a public group's figures are public."""
+and deleted everywhere; a public group's figures are public. A strict Mastodon-family server follows both groups
+and must show every figure, edit and deletion, refusing none."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from figures.note import validate_wire
 from tests.support.cluster import Cluster
 from tests.support.fleet import fleet, join, publish_figure
 from tests.support.process import InstanceProcess
+from tests.support.strict_receiver import StrictReceiver
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +25,16 @@ AP = {"Accept": "application/activity+json"}
 
 
 @pytest.fixture(scope="module")
-def trio(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, InstanceProcess]]:
+def strict() -> Iterator[StrictReceiver]:
+    started = StrictReceiver().start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def trio(
+    cluster: Cluster, tmp_path_factory: pytest.TempPathFactory, strict: StrictReceiver
+) -> Iterator[dict[str, InstanceProcess]]:
     with fleet(cluster, tmp_path_factory, ["figa", "figb", "figc"]) as running:
         a, b, c = running["figa"], running["figb"], running["figc"]
         a.cli("actor", "create", "alice")
@@ -34,10 +45,18 @@ def trio(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         join(b, "bob", "prix")
         c.cli("actor", "create", "carol")
         a.cli("follow", "--as", "alice", f"loyers@{b.domain}")
-        eventually(lambda: b.cli("follows", "list", "--pending").stdout.strip(), what="alice's follow on B")
+        strict.follow(f"@loyers@{b.domain}")
+        strict.follow(f"@prix@{b.domain}")
+        eventually(lambda: _follows_recorded(b, f"{a.base}/actors/alice", strict.user_id), what="the follows on B")
         b.cli("follows", "approve", "--all")
         eventually(lambda: "accepted" in a.cli("follows", "list", "--as", "alice").stdout, what="approval on A")
+        eventually(lambda: set(strict.following().values()) == {"accepted"}, what="the groups' Accepts")
         yield {"a": a, "b": b, "c": c}
+
+
+def _follows_recorded(instance: InstanceProcess, alice: str, strict: str) -> bool:
+    listed = instance.cli("follows", "list").stdout
+    return alice in listed and listed.count(strict) == 2
 
 
 def _received_notes(instance: InstanceProcess, name: str) -> dict[str, dict[str, object]]:
@@ -56,7 +75,9 @@ def _shown(instance: InstanceProcess, figure_id: str) -> str:
     return result.stdout if result.returncode == 0 else ""
 
 
-def test_members_figure_reaches_followers_only_and_follows_its_versions(trio: dict[str, InstanceProcess]) -> None:
+def test_members_figure_reaches_followers_only_and_follows_its_versions(
+    trio: dict[str, InstanceProcess], strict: StrictReceiver
+) -> None:
     a, b, c = trio["a"], trio["b"], trio["c"]
     figure_id = publish_figure(b, "bob", "loyers", source_title="Observatoire des loyers", tag="loyers")
 
@@ -68,6 +89,10 @@ def test_members_figure_reaches_followers_only_and_follows_its_versions(trio: di
     assert f"{b.base}/actors/loyers/followers" in notes["to"]
     assert PUBLIC not in notes["to"]
     assert "version 1" in eventually(lambda: _shown(a, figure_id), what="A storing the figure")
+    shown = eventually(lambda: strict.timeline().get(figure_id), what="the strict receiver showing the figure")
+    assert shown is not None
+    assert (shown.visibility, shown.author) == ("followers", f"{b.base}/actors/loyers")
+    assert "Publié par @bob" in shown.text
 
     assert _received_notes(c, "carol") == {}
     assert httpx.get(figure_id, headers=AP).status_code == 404
@@ -75,15 +100,18 @@ def test_members_figure_reaches_followers_only_and_follows_its_versions(trio: di
     b.cli("figure", "update", figure_id, "--value", "845")
     eventually(lambda: "version 2" in _shown(a, figure_id), what="the Update reaching A")
     assert "845" in _shown(a, figure_id)
+    eventually(lambda: "845" in strict.timeline()[figure_id].text, what="the strict receiver showing the edit")
 
     b.cli("figure", "delete", figure_id)
     eventually(lambda: "deleted" in _shown(a, figure_id), what="the Delete reaching A")
     tombstone = httpx.get(figure_id, headers=AP)
     assert tombstone.status_code == 410
     assert tombstone.json()["type"] == "Tombstone"
+    eventually(lambda: strict.timeline()[figure_id].deleted, what="the strict receiver taking the figure down")
+    assert strict.refusals() == []
 
 
-def test_public_group_figure_is_public(trio: dict[str, InstanceProcess]) -> None:
+def test_public_group_figure_is_public(trio: dict[str, InstanceProcess], strict: StrictReceiver) -> None:
     b = trio["b"]
     figure_id = publish_figure(
         b,
@@ -103,6 +131,10 @@ def test_public_group_figure_is_public(trio: dict[str, InstanceProcess]) -> None
     assert PUBLIC in note["to"]
     assert note["figure"]["value"] == "1.85"
     assert validate_wire(note["figure"]) == []
+    shown = eventually(lambda: strict.timeline().get(figure_id), what="the strict receiver showing the figure")
+    assert shown is not None
+    assert shown.visibility == "public"
+    assert strict.refusals() == []
 
 
 def test_a_browser_gets_the_figure_page(trio: dict[str, InstanceProcess]) -> None:

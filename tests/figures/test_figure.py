@@ -15,6 +15,7 @@ from figures.figure import (
     figure_to_wire,
     format_value,
     revise,
+    wire_contributor,
 )
 from figures.numbers import FiguresError
 from figures.period import parse_period
@@ -270,6 +271,16 @@ def test_wire_round_trip_through_json() -> None:
     figure = revise(rent(method="Médiane"), {"value": "860"})
     received = json.loads(json.dumps(figure_to_wire(figure)))
     assert figure_from_wire(received, "fr") == figure
+
+
+def test_the_contributor_travels_beside_the_figure() -> None:
+    wire = figure_to_wire(rent(), contributor="https://chiffres.example/actors/ana")
+    assert list(wire)[-1] == "contributor"
+    assert wire_contributor(wire) == "https://chiffres.example/actors/ana"
+    assert figure_from_wire(wire) == rent()
+    assert wire_contributor(figure_to_wire(rent())) is None
+    assert wire_contributor({**wire, "contributor": ["https://a.example/u"]}) is None
+    assert wire_contributor("not an object") is None
 
 
 def test_from_wire_ignores_unknown_keys_and_accepts_type_arrays() -> None:

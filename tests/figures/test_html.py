@@ -9,6 +9,7 @@ from figures.html import (
     hashtag,
     join,
     link,
+    mention,
     paragraph,
     strong,
     text,
@@ -82,6 +83,11 @@ def test_builders_write_what_mastodon_writes() -> None:
     assert hashtag("loyers", "https://chiffres.example/tags/loyers") == (
         '<a href="https://chiffres.example/tags/loyers" class="mention hashtag" rel="tag">#<span>loyers</span></a>'
     )
+    assert mention("ana", "https://chiffres.example/actors/ana") == (
+        '<span class="h-card"><a href="https://chiffres.example/actors/ana" class="u-url mention">'
+        "@<span>ana</span></a></span>"
+    )
+    assert violations(mention("<b>x</b>", "https://chiffres.example/actors/x")) == []
     assert paragraph(strong("812 €"), escape(" — x")) == "<p><strong>812 €</strong> — x</p>"
     assert join([Html("<br>"), Html("<br>")], " & ") == "<br> &amp; <br>"
 

@@ -19,8 +19,10 @@ from fedi.normalise import normalise_object
 from figures.figure import Figure, build_figure
 from figures.html import violations
 from figures.note import (
+    Contributor,
     FigureRejected,
     content_html,
+    contributor_of_note,
     figure_of_note,
     note_object,
     period_text,
@@ -512,3 +514,61 @@ def test_a_figure_nested_without_end_is_rejected() -> None:
         deep = {"x": deep}
     with pytest.raises(FigureRejected, match="nested too deeply"):
         figure_of_note({"type": "Note", "figure": {"type": "Figure", "method": deep}})
+
+
+# --- A figure a group publishes: the group is the author, the member is credited. ---------------
+
+ALICE = Contributor("https://chiffres.example/users/alice", "alice", "chiffres.example")
+ALICE_MENTION = (
+    '<span class="h-card"><a href="https://chiffres.example/users/alice" class="u-url mention">'
+    "@<span>alice</span></a></span>"
+)
+
+
+def test_a_group_figure_credits_its_contributor_for_peers_mastodon_and_people() -> None:
+    made = note(rent(), author=GROUP, attributed_group=GROUP, contributor=ALICE)
+    assert made["attributedTo"] == GROUP
+    assert made["figure"]["contributor"] == ALICE.id
+    assert validate_wire(made["figure"]) == []
+    assert made["tag"][0] == {"type": "Mention", "href": ALICE.id, "name": "@alice@chiffres.example"}
+    assert [tag["type"] for tag in made["tag"]] == ["Mention", "Hashtag", "Hashtag"]
+    assert f"<p>Publié par {ALICE_MENTION}</p>" in made["contentMap"]["fr"]
+    assert f"<p>Published by {ALICE_MENTION}</p>" in made["contentMap"]["en"]
+    for content in made["contentMap"].values():
+        assert violations(content) == []
+    assert contributor_of_note(made) == ALICE.id
+    assert figure_of_note(made) == rent(), "the contributor is beside the figure, not part of it"
+
+
+def test_the_credit_comes_after_the_source_and_before_the_consensus_line() -> None:
+    content = content_html(rent(), "fr", status_line="✔ confirmé", tag_url=tag_url, contributor=ALICE)
+    assert content == (
+        f"<p><strong>812{NBSP}€/mois</strong> — loyer médian d'un T2</p>"
+        f"<p>📍 Lyon 3e (69383) · {CALENDAR} 2e trimestre 2026</p>"
+        f"<p>Source{NBSP}: {LYON_LINK}</p>"
+        f"<p>Publié par {ALICE_MENTION}</p>"
+        "<p>✔ confirmé</p>" + LYON_TAGS
+    )
+
+
+def test_a_figure_without_contributor_names_none() -> None:
+    made = note(rent())
+    assert "contributor" not in made["figure"]
+    assert contributor_of_note(made) is None
+    assert all(tag["type"] == "Hashtag" for tag in made["tag"])
+
+
+def test_json_ld_readers_see_the_contributor_as_an_actor_id() -> None:
+    (expanded,) = expand(note(rent(), author=GROUP, contributor=ALICE))
+    (figure,) = expanded["https://chiffres-ensemble.org/ns#figure"]
+    assert figure["https://chiffres-ensemble.org/ns#contributor"] == [{"@id": ALICE.id}]
+    mentions = [tag for tag in expanded[AS2 + "#tag"] if tag["@type"] == [AS2 + "#Mention"]]
+    assert mentions == [
+        {"@type": [AS2 + "#Mention"], AS2 + "#href": [{"@id": ALICE.id}], AS2 + "#name": [{"@value": ALICE.handle}]}
+    ]
+
+
+@pytest.mark.parametrize("contributor", ["alice", "javascript:alert(1)", 42])
+def test_a_contributor_that_is_not_an_http_url_is_rejected(contributor: object) -> None:
+    with pytest.raises(FigureRejected, match=r"figure\.contributor"):
+        figure_of_note(tampered(lambda wire: wire.update(contributor=contributor)))
