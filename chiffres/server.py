@@ -21,8 +21,9 @@ from dataclasses import dataclass, replace
 import uvicorn
 from starlette.types import ASGIApp
 
-from fedi.config import ConfigError, Settings
-from fedi.database import Database, Pool, open_database
+from chiffres import identity
+from fedi.config import Settings
+from fedi.database import Connection, Database, open_database
 from fedi.instance import Instance
 from fedi.migrator import migrate
 from fedi.queue import Handler, Loop, Worker
@@ -31,7 +32,8 @@ from fedi.urls import Urls
 
 logger = logging.getLogger(__name__)
 
-DEV_DOMAIN = "localhost:8000"  # where `make serve` listens
+DEV_DOMAIN = identity.DEV_DOMAIN  # where `make serve` listens
+_IDENTITY_LOCK = 0x43484944  # pg_advisory_xact_lock key: one process at a time records the identity
 
 
 @dataclass
@@ -40,61 +42,41 @@ class Prepared:
     instance: Instance
 
 
-async def resolve_domain(pool: Pool, settings: Settings, *, serving: bool) -> str:
-    """The domain ids are minted under, recorded at first start and never silently changed.
-
-    A command-line process on a running instance does not know the server's port; it reads the recorded domain.
-    In development the record follows the server (ports change between runs); in production a different domain
-    is refused, since every id already federated would break.
-    """
-    recorded: str | None = await pool.fetchval("SELECT value FROM instance_settings WHERE key = 'domain'")
-    wanted = settings.domain
-    if wanted is None and recorded is None and settings.dev:
-        wanted = DEV_DOMAIN
-    if wanted is None:
-        if recorded is None:
-            raise ConfigError("CHIFFRES_DOMAIN: not set, and no instance has run on this database yet")
-        return recorded
-    if recorded is not None and recorded != wanted and not settings.dev and serving:
-        raise ConfigError(f"CHIFFRES_DOMAIN: this database was created for {recorded!r}; ids cannot move to {wanted!r}")
-    if serving or recorded is None:
-        await pool.execute(
-            "INSERT INTO instance_settings (key, value) VALUES ('domain', $1)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            wanted,
-        )
-    return wanted
-
-
-async def resolve_mode(pool: Pool, settings: Settings, *, serving: bool) -> Settings:
-    """A command run beside a development instance (``make serve``) works in development mode too: the ids it
-    mints must be the server's http ids, and the peers it reaches live on loopback."""
-    if serving:
-        await pool.execute(
-            "INSERT INTO instance_settings (key, value) VALUES ('dev', $1)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            "1" if settings.dev else "0",
-        )
-        return settings
-    recorded = await pool.fetchval("SELECT value FROM instance_settings WHERE key = 'dev'")
-    return replace(settings, dev=True) if recorded == "1" and not settings.dev else settings
-
-
 async def prepare(settings: Settings, *, serving: bool, pool_size: int = 10) -> Prepared:
-    """Open (or start) the database, bring its schema up to date and settle the domain."""
+    """Open (or start) the database, settle the domain and mode, bring the schema up to date, record the identity.
+
+    The identity is settled before anything is written, so that a refused process (one line, non-zero exit)
+    leaves the database as it found it; after the migrations it is settled again and recorded under a lock, since
+    another process may have recorded one meanwhile.
+    """
     database = await open_database(settings, min_size=1, max_size=pool_size)
     try:
         async with database.pool.acquire() as connection:
+            await _identity(connection, settings, serving=serving)
             applied = await migrate(connection)
-        if applied:
-            logger.info("applied migrations: %s", ", ".join(f"{m.version:04d}_{m.name}" for m in applied))
-        settings = await resolve_mode(database.pool, settings, serving=serving)
-        domain = await resolve_domain(database.pool, settings, serving=serving)
-        urls = Urls.for_domain(domain, settings.scheme)
-        return Prepared(database, Instance(settings.with_domain(domain), urls, database.pool))
+            if applied:
+                logger.info("applied migrations: %s", ", ".join(f"{m.version:04d}_{m.name}" for m in applied))
+            chosen = await _identity(connection, settings, serving=serving, recording=True)
+        settings = replace(settings, dev=chosen.dev).with_domain(chosen.domain)
+        urls = Urls.for_domain(chosen.domain, settings.scheme)
+        return Prepared(database, Instance(settings, urls, database.pool))
     except BaseException:
         await database.close()
         raise
+
+
+async def _identity(
+    connection: Connection, settings: Settings, *, serving: bool, recording: bool = False
+) -> identity.Identity:
+    async with connection.transaction():
+        if recording:
+            await connection.execute("SELECT pg_advisory_xact_lock($1)", _IDENTITY_LOCK)
+        recorded = await identity.read(connection, unrecorded_dev=settings.dev)
+        chosen = identity.settle(recorded, settings.domain, settings.dev, serving=serving)
+        # A server writes it at every start, which also repairs a record an earlier version left inconsistent.
+        if recording and (serving or chosen != recorded):
+            await identity.record(connection, chosen)
+    return chosen
 
 
 class _Server(uvicorn.Server):

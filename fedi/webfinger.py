@@ -3,6 +3,11 @@
 Mastodon asks for ``acct:user@host``, follows the ``self`` link of type ``application/activity+json`` and
 requires its ``href`` to equal the actor's id; on a 404 it falls back to host-meta's ``lrdd`` template.
 An actor's URL is accepted as a resource too, as Mastodon and GoToSocial do.
+
+RFC 7033 (§4.2, §4.5) separates two failures, and strict clients such as FediTest check both: a ``resource``
+that is missing or is not an absolute URI (``user@host`` without ``acct:``, ``=acct:…``) is a bad request (400);
+a well-formed URI that names nothing here — another host, an unknown account, a scheme such as ``mailto:`` that
+no account of ours has — is not found (404).
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from fedi.types import JSON
 from fedi.urls import Urls
 
 JRD = "application/jrd+json"
-_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+# An absolute URI (RFC 3986 §3): a scheme, a colon, then no character a URI can never hold.
+_URI = re.compile(r'^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>"{}|\\^`]+$')
 
 
 class ResourceError(Exception):
@@ -37,21 +43,29 @@ def parse_resource(resource: str | None, urls: Urls) -> Query | None:
     if not resource:
         raise ResourceError("missing resource parameter")
     resource = unquote(resource.strip())
-    if resource.startswith("acct:") or ("@" in resource and not _SCHEME.match(resource)):
-        user, _, host = resource.removeprefix("acct:").lstrip("@").rpartition("@")
-        if not user or not host:
-            raise ResourceError(f"malformed acct resource: {resource!r}")
-        if host.lower() != urls.domain:
-            return None
-        if user.lower() == urls.domain:
-            return Query(instance=True)
-        return Query(name=user.lower())
-    if resource.startswith(("http://", "https://")):
+    if not _URI.match(resource):
+        raise ResourceError(f"malformed resource {resource!r}: not a URI (use acct:user@host or an actor's URL)")
+    scheme, _, rest = resource.partition(":")
+    scheme = scheme.lower()
+    if scheme == "acct":
+        return _account(rest, urls)
+    if scheme in ("http", "https"):
         if resource.rstrip("/") == urls.instance_actor():
             return Query(instance=True)
         name = urls.local_name(resource) or _profile_name(resource, urls)
         return Query(name=name) if name else None
-    raise ResourceError(f"unsupported resource: {resource!r} (use acct:user@host or a URL)")
+    return None
+
+
+def _account(address: str, urls: Urls) -> Query | None:
+    user, _, host = address.lstrip("@").rpartition("@")
+    if not user or not host:
+        raise ResourceError(f"malformed acct resource: 'acct:{address}' (use acct:user@host)")
+    if host.lower() != urls.domain:
+        return None
+    if user.lower() == urls.domain:
+        return Query(instance=True)
+    return Query(name=user.lower())
 
 
 def _profile_name(resource: str, urls: Urls) -> str | None:

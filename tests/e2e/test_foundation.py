@@ -150,3 +150,47 @@ def test_a_command_without_dev_mode_works_beside_a_dev_server(tmp_path: Path) ->
         assert result.stdout.strip() == f"{alone.base}/actors/loyers"
     finally:
         alone.stop()
+
+
+def test_ids_cannot_drift_from_the_recorded_domain(tmp_path: Path) -> None:
+    """`make serve` first; then a public `serve` and a command under another domain on the same data directory
+    are refused in one line, and the trial's commands still mint its http ids (a refused `serve` used to record
+    production mode and break them)."""
+    alone = InstanceProcess(tmp_path).start()
+    try:
+        alone.wait_ready()
+        plain = {key: value for key, value in alone.env.items() if key != "CHIFFRES_DEV"}
+        public = subprocess.run(
+            [sys.executable, "-m", "chiffres.cli", "serve", "--port", "9", "--domain", "chiffres.example"],
+            env=plain,
+            capture_output=True,
+            text=True,
+            cwd=alone.directory,
+            timeout=120,
+        )
+        assert public.returncode == 1
+        refusal = public.stderr.splitlines()[-1]  # `serve` logs its start (the database) before it settles the ids
+        assert refusal.startswith(f"chiffres: CHIFFRES_DEV: this database holds the development trial {alone.base}")
+        assert "Traceback" not in public.stderr
+
+        elsewhere = InstanceProcess(tmp_path, extra_env={"CHIFFRES_DOMAIN": "localhost:1"})
+        moved = elsewhere.cli("actor", "create", "salaires", check=False)
+        assert moved.returncode == 1
+        assert moved.stderr == (
+            f"chiffres: CHIFFRES_DOMAIN: this database was created for {alone.domain!r}; ids cannot move to"
+            " 'localhost:1'\n"
+        )
+
+        created = subprocess.run(
+            [sys.executable, "-m", "chiffres.cli", "actor", "create", "loyers", "--group"],
+            env=plain,
+            capture_output=True,
+            text=True,
+            cwd=alone.directory,
+            timeout=120,
+        )
+        assert created.returncode == 0, created.stderr
+        assert created.stdout.strip() == f"{alone.base}/actors/loyers"
+        assert httpx.get(f"{alone.base}/actors/loyers", headers=AP).json()["id"] == f"{alone.base}/actors/loyers"
+    finally:
+        alone.stop()
