@@ -2,7 +2,9 @@
 
 Mastodon requires the AS2 context string, ``inbox`` and ``preferredUsername``; it reads ``publicKey`` by the
 ``#main-key`` id from this document, and builds the handle from ``preferredUsername`` and the id's host.
-FEP-521a adds the Ed25519 key as a Multikey under ``assertionMethod``.
+FEP-521a adds the Ed25519 key as a Multikey under ``assertionMethod``. Security v1 (what Mastodon writes) defines
+``publicKey`` but not ``assertionMethod``, which ActivityStreams' ``@vocab`` would turn into a blank-node property
+that JSON-LD readers (Fedify) cannot match: security v2 defines it, and the Multikey context defines the key.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fedi.types import JSON
 from fedi.urls import Urls
 
 SECURITY_V1 = "https://w3id.org/security/v1"
+SECURITY_V2 = "https://w3id.org/security/v2"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 _EXTENSIONS = {
     "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
@@ -26,7 +29,7 @@ _EXTENSIONS = {
     "PropertyValue": "schema:PropertyValue",
     "value": "schema:value",
 }
-ACTOR_CONTEXT: list[object] = [AS2, SECURITY_V1, MULTIKEY_V1, _EXTENSIONS]
+ACTOR_CONTEXT: list[object] = [AS2, SECURITY_V1, SECURITY_V2, MULTIKEY_V1, _EXTENSIONS]
 
 
 def summary_html(text: str) -> str:
@@ -91,6 +94,7 @@ def instance_document(actor: Actor, urls: Urls) -> JSON:
         "url": urls.base + "/",
         "inbox": urls.instance_inbox(),
         "outbox": urls.instance_outbox(),
+        "followers": urls.instance_followers(),
         "endpoints": {"sharedInbox": urls.shared_inbox()},
         "manuallyApprovesFollowers": True,
         "discoverable": False,

@@ -46,6 +46,10 @@ LIST_PROPERTIES = frozenset({"type", "to", "cc", "bto", "bcc", "audience", "tag"
 ADDRESS_PROPERTIES = ("to", "cc", "bto", "bcc", "audience")
 #: Properties whose value is an id, an embedded object or a Link.
 REFERENCE_PROPERTIES = frozenset({"actor", "object", "attributedTo", "inReplyTo", "target", "origin"})
+#: References that may embed an object without an id. An activity's object is often anonymous; ``inReplyTo`` may
+#: hold a collection of what is replied to (fediverse-pasture), which names no single post: readers take the first
+#: id there is (:meth:`Node.ref`) and ignore the rest, rather than refuse the whole reply.
+_ANONYMOUS_REFERENCES = frozenset({"object", "inReplyTo"})
 
 _TEXT_PROPERTIES = ("content", "name", "summary", "published", "updated")
 _MAP_PROPERTIES = ("contentMap", "nameMap", "summaryMap")
@@ -282,7 +286,7 @@ def _check_references(value: object, key: str) -> None:
     for item in as_list(value):
         if isinstance(item, str) and item:
             continue
-        if isinstance(item, dict) and (id_of(item) is not None or key == "object"):
+        if isinstance(item, dict) and (id_of(item) is not None or key in _ANONYMOUS_REFERENCES):
             continue
         raise MalformedActivity(f"`{key}` must be an id, an object with an id, or a link")
 

@@ -18,6 +18,7 @@ PROFILE = "/@{name}"
 INSTANCE_ACTOR = "/actor"
 INSTANCE_INBOX = "/actor/inbox"
 INSTANCE_OUTBOX = "/actor/outbox"
+INSTANCE_FOLLOWERS = "/actor/followers"
 SHARED_INBOX = "/inbox"
 OBJECT = "/objects/{uuid}"
 ACTIVITY = "/activities/{uuid}"
@@ -77,6 +78,9 @@ class Urls:
 
     def instance_outbox(self) -> str:
         return self._at(INSTANCE_OUTBOX)
+
+    def instance_followers(self) -> str:
+        return self._at(INSTANCE_FOLLOWERS)
 
     def shared_inbox(self) -> str:
         return self._at(SHARED_INBOX)

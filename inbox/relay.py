@@ -21,6 +21,7 @@ from actors.outbox import activity as new_activity
 from actors.outbox import publish
 from fedi import queue
 from fedi.database import Connection, Pool
+from fedi.jsonld import outgoing_context
 from fedi.normalise import PUBLIC
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
@@ -141,6 +142,9 @@ class Relayer:
         announce = new_activity(
             self._urls, self._urls.actor(group.name), "Announce", document, to=to, cc=cc, published=self._clock()
         )
+        # What the Announce carries is in our vocabulary too (a correction): a claim embedded as received from a
+        # peer that wrote no context of ours still reads as our terms, instead of ActivityStreams' blank nodes.
+        announce["@context"] = outgoing_context()
         await connection.execute(
             "INSERT INTO relays (group_id, actor, figure_uri, reference, relayed_at) VALUES ($1, $2, $3, $4, $5)"
             " ON CONFLICT (group_id, actor, figure_uri) DO UPDATE SET reference = excluded.reference,"

@@ -7,7 +7,6 @@ summaries we send are computed from our own actors' claims only.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -15,16 +14,22 @@ from actors import store
 from actors.outbox import activity, iso, publish
 from consensus.vocabulary import ConsensusError, Summary
 from fedi.database import Connection, Pool
+from fedi.jsonld import outgoing_context
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
 
 SUMMARY_TYPE = "ConsensusSummary"
 
 
-def summary_document(summary: Summary, urls: Urls) -> JSON:
-    digest = hashlib.sha256(summary.figure.encode()).hexdigest()[:32]
-    return {
-        "id": f"{urls.instance_actor()}/summaries/{digest}",
+def summary_document(summary: Summary) -> JSON:
+    """The summary as its Update carries it: in our vocabulary, with our context inlined, and without an id.
+
+    A summary is the current word of one origin on one figure, replaced by the next one; it is never fetched on its
+    own, so it gets no id of its own that would have to resolve. The Update that carries it has one, served only to
+    the peers it names (an activity addressed to no collection).
+    """
+    document: JSON = {
+        "@context": outgoing_context(),
         "type": SUMMARY_TYPE,
         "figure": summary.figure,
         "origin": summary.origin,
@@ -33,9 +38,11 @@ def summary_document(summary: Summary, urls: Urls) -> JSON:
         "high": summary.high,
         "weight": summary.weight,
         "count": summary.count,
-        "version": summary.version,
         "made": iso(summary.made_at),
     }
+    if summary.version is not None:
+        document["version"] = summary.version
+    return document
 
 
 def summary_from(document: object, origin: str, made_at: datetime) -> Summary | None:
@@ -111,7 +118,11 @@ class Sharing:
         peers: list[str] = [
             row["follower"]
             for row in await self._pool.fetch(
-                "SELECT follower FROM follows WHERE followee = $1 AND state = 'accepted' ORDER BY id",
+                # Peers both ways: they follow our instance actor and ours follows theirs. Anyone else an admin
+                # let follow the instance actor is no peer, and a summary is not theirs to read.
+                "SELECT f.follower FROM follows f WHERE f.followee = $1 AND f.state = 'accepted' AND EXISTS"
+                " (SELECT 1 FROM follows b WHERE b.follower = $1 AND b.followee = f.follower AND b.state = 'accepted')"
+                " ORDER BY f.id",
                 self._urls.instance_actor(),
             )
         ]
@@ -124,7 +135,7 @@ class Sharing:
             self._urls,
             self._urls.instance_actor(),
             "Update",
-            summary_document(summary, self._urls),
+            summary_document(summary),
             to=recipients,
             published=self._clock(),
         )

@@ -12,7 +12,7 @@ from actors.notes import note_html
 from actors.outbox import activity, iso, publish
 from chiffres.app import Federation, job_handlers
 from chiffres.cli.common import with_federation
-from fedi.negotiation import AS2
+from fedi.jsonld import outgoing_context
 from fedi.types import JSON
 from figures import claims as reading
 from figures.claims import ClaimedValue
@@ -108,7 +108,7 @@ async def reply_figure(args: argparse.Namespace, fed: Federation) -> None:
     unit_code = await instance.pool.fetchval("SELECT unit_code FROM figures WHERE uri = $1", args.figure)
     now = instance.clock()
     note: JSON = {
-        "@context": AS2,
+        "@context": outgoing_context(),
         "id": instance.urls.object(str(uuid.uuid4())),
         "type": "Note",
         "attributedTo": instance.urls.actor(actor.name),

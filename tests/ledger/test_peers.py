@@ -50,6 +50,9 @@ async def _world(instance: Instance) -> tuple[str, str]:
     public = await store.create(instance.pool, "ouvert", "group", visibility="public")
     for peer in (MEMBER_PEER, OTHER_PEER):
         await _follow(instance, peer, instance.urls.instance_actor())
+        await _follow(instance, instance.urls.instance_actor(), peer)
+    # Someone an admin let follow the instance actor, but who is no peer of ours.
+    await _follow(instance, "https://member.example/users/curious", instance.urls.instance_actor())
     # A reader on member.example is an approved member; one on other.example is still pending.
     await _follow(instance, "https://member.example/users/ana", instance.urls.actor(members.name))
     await _follow(instance, "https://other.example/users/bob", instance.urls.actor(members.name), "pending")

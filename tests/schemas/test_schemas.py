@@ -99,7 +99,8 @@ def test_chiffres_context_namespaces_every_term_and_type() -> None:
             continue
         assert iri == f"chiffres:{term}", term
         if isinstance(definition, dict):
-            for scoped, scoped_iri in definition.get("@context", {}).items():
+            for scoped, scoped_definition in definition.get("@context", {}).items():
+                scoped_iri = scoped_definition if isinstance(scoped_definition, str) else scoped_definition["@id"]
                 assert scoped_iri == f"chiffres:{scoped}", (term, scoped)
 
 
