@@ -4,6 +4,6 @@
 and their approval; ``outbox`` publishes activities and fans them out to followers' inboxes; ``notes`` are plain
 notes; ``collection`` and ``synchronization`` serve outbox, followers and the FEP-8fcf digest; ``document`` and
 ``routes`` serve actors and objects to fediverse software (and hand browsers to ``web`` through a callback).
-``tokens`` are members' API credentials. It stands on ``fedi`` and ``figures``, and knows nothing of claims or
-the consensus.
+``tokens`` are members' API credentials; ``relays`` are the relays the instance actor subscribes to. It stands on
+``fedi`` and ``figures``, and knows nothing of claims or the consensus.
 """

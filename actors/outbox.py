@@ -1,9 +1,10 @@
 """Publishing: an activity is stored in the outbox and its fan-out queued in one transaction.
 
 The ``fanout`` job then works out the destination inboxes — followers (one shared inbox per server) when the
-activity is addressed to the public or to the actor's followers, plus every actor named in the addressing — and
-schedules one delivery each. It marks the outbox row as fanned out in the same transaction, so a worker killed
-half-way through repeats the fan-out instead of losing it, and deliveries already scheduled are not doubled.
+activity is addressed to the public or to the actor's followers, plus every actor named in the addressing, plus the
+subscribed relays for a group's public Create, Update or Delete (``relays``) — and schedules one delivery each. It
+marks the outbox row as fanned out in the same transaction, so a worker killed half-way through repeats the fan-out
+instead of losing it, and deliveries already scheduled are not doubled.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from actors import relays
 from actors.actor import Actor
 from fedi import delivery, queue
 from fedi.database import Connection, Pool
@@ -116,6 +118,8 @@ class FanOut:
                 actor_id,
             )
             found += [row["inbox"] for row in rows]
+        if kind == "group" and relays.carries(document):
+            found += await relays.inboxes(connection)
         for recipient in recipients:
             if recipient in (PUBLIC, followers_uri, actor_id):
                 continue

@@ -29,6 +29,7 @@ from fedi.responses import activity_json, json_response, problem
 HtmlRenderer = Callable[[Actor], str]
 SignedBy = Callable[[Request], Awaitable[str | None]]
 ObjectRenderer = Callable[[dict[str, object]], str]
+PageItems = Callable[[int], Awaitable[tuple[int, list[object]]]]
 _CORS = {"Access-Control-Allow-Origin": "*"}
 _FOR_READER = {"Cache-Control": "max-age=0, private", "Vary": "Accept, Signature"}
 
@@ -85,6 +86,9 @@ def routes(
         return json_response(nodeinfo.discovery(links), headers=_CORS)
 
     async def nodeinfo_document(request: Request) -> Response:
+        version = request.path_params["version"]
+        if version not in nodeinfo.VERSIONS:
+            return json_response({"error": f"no NodeInfo {version}"}, status=404, headers=_CORS)
         kinds = await store.counts(pool)
         local_posts = await pool.fetchval("SELECT count(*) FROM outbox")
         usage = nodeinfo.Usage(
@@ -94,15 +98,15 @@ def routes(
             local_posts=local_posts,
             metadata={"groups": kinds.get("group", 0), "language": instance.settings.language},
         )
-        document = nodeinfo.document(usage, node_name=links.domain)
-        return json_response(document, media_type=nodeinfo.CONTENT_TYPE, headers=_CORS)
+        document = nodeinfo.document(usage, node_name=links.domain, version=version)
+        return json_response(document, media_type=nodeinfo.content_type(version), headers=_CORS)
 
     return [
         Route("/.well-known/webfinger", webfinger_endpoint),
         Route("/.well-known/host-meta", host_meta),
         Route("/.well-known/host-meta.json", host_meta),
         Route("/.well-known/nodeinfo", nodeinfo_discovery),
-        Route("/nodeinfo/2.1", nodeinfo_document),
+        Route("/nodeinfo/{version}", nodeinfo_document),
         Route(urls.INSTANCE_ACTOR, instance_actor),
         Route(urls.ACTOR, actor),
         Route(urls.PROFILE, actor),
@@ -155,7 +159,8 @@ def collection_routes(instance: Instance) -> list[Route]:
 
 
 def object_routes(instance: Instance, signed_by: SignedBy, render_object: ObjectRenderer) -> list[Route]:
-    """Objects and activities at their ids; followers-only ones only to approved followers, by signed fetch."""
+    """Objects and activities at their ids; followers-only ones only to servers with an approved follower of their
+    owner, by a fetch signed by any actor of that server."""
     pool, links = instance.pool, instance.urls
 
     async def allowed(request: Request, actor_id: int, audience: str, document: dict[str, object]) -> bool:
@@ -171,13 +176,9 @@ def object_routes(instance: Instance, signed_by: SignedBy, render_object: Object
             return True
         if audience == "direct":  # for those it names, and no one else
             return False
-        return bool(
-            await pool.fetchval(
-                "SELECT 1 FROM follows WHERE follower = $1 AND followee = $2 AND state = 'accepted'",
-                reader,
-                links.actor(owner["name"]),
-            )
-        )
+        # Mastodon with authorized fetch and Takahē fetch as their instance actor, not as the follower: a server
+        # that holds an approved follower of the owner may read for it, whichever of its actors signs.
+        return bool(await followers_on(pool, links.actor(owner["name"]), host_of(reader)))
 
     async def local_object(request: Request) -> Response:
         uri = links.object(request.path_params["uuid"])
@@ -226,14 +227,34 @@ def object_routes(instance: Instance, signed_by: SignedBy, render_object: Object
         return for_reader(activity_json(document))
 
     async def instance_outbox(request: Request) -> Response:
-        return activity_json(collection.collection(links.instance_outbox(), 0))
+        """Its public activities, in pages as any outbox: Fedify walks ``first`` → ``next`` and expects pages."""
+        actor = await store.instance_actor(pool)
+        return await paged(request, links.instance_outbox(), lambda number: collection.outbox(pool, actor.id, number))
+
+    async def instance_followers(request: Request) -> Response:
+        """Its accepted followers are peer instances (and relays): servers, not people, so they are listed."""
+        listed = links.instance_actor()
+        return await paged(request, links.instance_followers(), lambda page: collection.followers(pool, listed, page))
 
     return [
         Route(urls.OBJECT, local_object),
         Route(urls.ACTIVITY, local_activity),
         Route(urls.ACTOR + "/followers_synchronization", synchronization),
         Route(urls.INSTANCE_OUTBOX, instance_outbox),
+        Route(urls.INSTANCE_FOLLOWERS, instance_followers),
     ]
+
+
+async def paged(request: Request, collection_id: str, items: PageItems) -> Response:
+    """The collection when no page is asked, else the page asked (``items`` gives the total and that page)."""
+    try:
+        number = collection.page_number(request.query_params.get("page"))
+    except ValueError:
+        return problem(400, "page must be a positive integer")
+    total, found = await items(number or 1)
+    if number is None:
+        return activity_json(collection.collection(collection_id, total))
+    return activity_json(collection.page(collection_id, number, found, total))
 
 
 def normalise_ids(document: dict[str, object]) -> set[str]:

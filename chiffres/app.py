@@ -32,6 +32,7 @@ from fedi.guard import RejectNul
 from fedi.instance import Instance
 from fedi.queue import Handler, Loop
 from fedi.signatures import KeyCache, SignatureError, SignedRequest, verify_request
+from fedi.slashes import TrailingSlashes
 from figures.numbers import Lang
 from inbox.drain import Drain
 from inbox.endpoint import PROCESS, InboxEndpoint, signed_url
@@ -114,11 +115,13 @@ def build_app(fed: Federation) -> Starlette:
         *actor_routes.routes(instance, pages.actor, signed_by, pages.note),
         *figures_api.routes(instance, signed_by),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: site.http_errors(pages), **health.exception_handlers()},
-        middleware=[Middleware(RejectNul)],
+        middleware=[Middleware(RejectNul), Middleware(TrailingSlashes, base=instance.urls.base, routes=routes)],
     )
+    app.router.redirect_slashes = False  # its Location comes from the request; TrailingSlashes uses our base
+    return app
 
 
 def farms(settings: Settings) -> Independence:

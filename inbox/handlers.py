@@ -7,7 +7,7 @@ and tombstoned by ``Delete``; likes and boosts of our objects are kept for the c
 
 from __future__ import annotations
 
-from actors import follows, store
+from actors import follows, relays, store
 from actors.outbox import activity as new_activity
 from actors.outbox import publish
 from fedi import queue
@@ -29,6 +29,9 @@ async def on_follow(activity: Activity, context: Context) -> str:
     followee = await store.by_uri(connection, urls, target) if target else None
     if followee is None:
         return f"ignored: follow of {target}, not a local actor"
+    if followee.is_instance and await relays.find(connection, activity.actor):
+        # activityrelay follows back its subscribers; a relay must never become a follower (a peer) of ours.
+        return f"ignored: follow from the relay {activity.actor}, which has public figures by our subscription"
     inbox, shared = await _inboxes(activity.actor, context)
     if inbox is None:
         return f"ignored: follower {activity.actor} cannot be reached"
@@ -85,6 +88,9 @@ async def _answer(activity: Activity, context: Context, *, accepted: bool) -> st
             )
             matched = bool(row) and await follows.on_answer(context.connection, row, activity.actor, accepted)
     if not matched:
+        relay = await relays.on_answer(context.connection, follow_ref, activity.actor, accepted)
+        if relay is not None:
+            return f"relay subscription {relay.state}"
         return "ignored: no follow of ours matches"
     return "accepted" if accepted else "rejected"
 
@@ -108,12 +114,22 @@ async def on_undo(activity: Activity, context: Context) -> str:
 
 
 async def on_reaction(activity: Activity, context: Context) -> str:
+    if activity.is_a("Announce") and await _from_relay(activity, context):
+        # A relay rebroadcasts what its subscribers send: the Announce says nothing of the relay's own view.
+        held = await context.connection.fetchval("SELECT 1 FROM figures WHERE uri = $1", activity.object_id)
+        what = "a figure we hold" if held else "an object"
+        return f"relayed by {activity.actor}: {what}, {activity.object_id}, not a claim"
     if activity.is_a("Announce") and activity.object is not None and activity.object.is_a("Like", "Create"):
         relayed = await claims_in.on_relayed(activity, context)
         return relayed or "ignored: relayed activity about nothing we know"
     claim = await claims_in.on_endorsement(activity, context)
     outcome = await _reaction(activity, context)
     return f"{outcome}; {claim}" if claim else outcome
+
+
+async def _from_relay(activity: Activity, context: Context) -> bool:
+    relay = await relays.find(context.connection, activity.actor)
+    return relay is not None and relay.state == "accepted"
 
 
 async def _reaction(activity: Activity, context: Context) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from actors.actor import VISIBILITIES, ActorError
-from chiffres.cli import claims, consensus, federation, figures, instance
+from chiffres.cli import claims, consensus, federation, figures, instance, relays
 from consensus.vocabulary import ConsensusError as OfflineInputError
 from fedi import config
 from fedi.config import ConfigError
@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     consensus.register(commands)
     figures.register(commands)
     claims.register(commands)
+    relays.register(commands)
     return parser
 
 

@@ -56,7 +56,12 @@ async def test_webfinger_instance_actor(client: httpx.AsyncClient) -> None:
         (None, 400),
         ("", 400),
         ("acct:@", 400),
-        ("mailto:someone@example.org", 400),
+        ("acct:loyers", 400),
+        (f"loyers@{TEST_DOMAIN}", 400),
+        (f"=acct:loyers@{TEST_DOMAIN}", 400),
+        (f"acct:loy ers@{TEST_DOMAIN}", 400),
+        ("mailto:someone@example.org", 404),
+        (f"foo://{TEST_DOMAIN}", 404),
         (f"acct:nobody@{TEST_DOMAIN}", 404),
         ("acct:loyers@elsewhere.example", 404),
         ("https://elsewhere.example/actors/loyers", 404),
@@ -186,19 +191,32 @@ async def test_host_meta_xml_and_json(client: httpx.AsyncClient) -> None:
     assert negotiated.json()["links"][0]["rel"] == "lrdd"
 
 
-async def test_nodeinfo_validates_against_its_schema(client: httpx.AsyncClient, group: str, pool: Pool) -> None:
+@pytest.mark.parametrize("version", ["2.1", "2.0"])
+async def test_nodeinfo_validates_against_its_schema(
+    client: httpx.AsyncClient, group: str, pool: Pool, version: str
+) -> None:
+    """Takahē reads only the 2.0 schema (and falls back to ``/nodeinfo/2.0``): both are listed and both validate."""
     await store.create(pool, "alice", "person")
     discovery = (await client.get("/.well-known/nodeinfo")).json()
     rels = {link["rel"]: link["href"] for link in discovery["links"]}
     assert rels["https://www.w3.org/ns/activitystreams#Application"] == f"{BASE}/actor"
-    href = rels["http://nodeinfo.diaspora.software/ns/schema/2.1"]
+    href = rels[f"http://nodeinfo.diaspora.software/ns/schema/{version}"]
+    assert href == f"{BASE}/nodeinfo/{version}"
     response = await client.get(href.removeprefix(BASE))
-    assert "nodeinfo.diaspora.software/ns/schema/2.1" in response.headers["content-type"]
+    assert response.status_code == 200
+    assert f'profile="http://nodeinfo.diaspora.software/ns/schema/{version}#"' in response.headers["content-type"]
     document = response.json()
-    schema = json.loads(resources.files("schemas").joinpath("nodeinfo-2.1.schema.json").read_text())
+    schema = json.loads(resources.files("schemas").joinpath(f"nodeinfo-{version}.schema.json").read_text())
     jsonschema.validate(document, schema)
+    assert document["version"] == version
     assert document["usage"]["users"]["total"] == 1
     assert document["metadata"]["groups"] == 1
+
+
+async def test_an_unknown_nodeinfo_version_is_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/nodeinfo/3.0")
+    assert response.status_code == 404
+    assert "3.0" in response.json()["error"]
 
 
 async def test_the_charter_every_group_links_to_is_served(client: httpx.AsyncClient, group: str) -> None:

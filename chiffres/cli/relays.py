@@ -1,0 +1,52 @@
+"""Relay commands: subscribe the instance to relays, list them, leave them."""
+
+from __future__ import annotations
+
+import argparse
+
+from actors import relays
+from actors.actor import ActorError
+from chiffres.app import Federation
+from chiffres.cli.common import with_federation
+from inbox.remote import ActorUnavailable
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    relay = commands.add_parser("relay", help="relays that rebroadcast public figures").add_subparsers(
+        dest="relay", required=True
+    )
+    add = relay.add_parser("add", help="subscribe the instance actor to a relay (its inbox URL or its actor URL)")
+    add.add_argument("url", metavar="URL")
+    add.set_defaults(run=with_federation(relay_add))
+    relay.add_parser("list", help="one line per relay: inbox, state, relay actor").set_defaults(
+        run=with_federation(relay_list)
+    )
+    remove = relay.add_parser("remove", help="leave a relay (sends Undo of our Follow)")
+    remove.add_argument("url", metavar="URL")
+    remove.set_defaults(run=with_federation(relay_remove))
+
+
+async def relay_add(args: argparse.Namespace, fed: Federation) -> None:
+    """An inbox URL is followed as Mastodon does (Public, POSTed there); an actor URL as LitePub does."""
+    instance = fed.instance
+    url = relays.check_url(args.url, instance.urls)
+    inbox, actor = url, None
+    if not relays.is_inbox_url(url):
+        try:
+            remote = await fed.remote.actor(url, refresh=True)
+        except ActorUnavailable as error:
+            raise ActorError(f"cannot reach the relay actor {url}: {error}") from None
+        inbox, actor = remote.shared_inbox or remote.inbox, remote.uri
+    made = await relays.subscribe(instance.pool, instance.urls, instance.clock, inbox, actor)
+    print(f"{made.inbox}\t{made.state}")
+
+
+async def relay_list(args: argparse.Namespace, fed: Federation) -> None:
+    for subscription in await relays.listing(fed.instance.pool):
+        print(f"{subscription.inbox}\t{subscription.state}\t{subscription.actor or '-'}")
+
+
+async def relay_remove(args: argparse.Namespace, fed: Federation) -> None:
+    instance = fed.instance
+    gone = await relays.unsubscribe(instance.pool, instance.urls, instance.clock, args.url.strip())
+    print(f"{gone.inbox}\tremoved")
