@@ -13,6 +13,7 @@ from fedi.database import connect
 from tests.support.cluster import Cluster
 from tests.support.fleet import fleet
 from tests.support.process import InstanceProcess
+from tests.support.strict_receiver import StrictReceiver
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -109,3 +110,24 @@ def test_follow_approve_post_undo_and_revoke(trio: dict[str, InstanceProcess]) -
     fanned = eventually(lambda: asyncio.run(_deliveries_of(b, third)), what="the fan-out of the third note")
     assert fanned == ("done", 0), "after the Undo, B schedules no delivery of a followers-only note"
     assert third not in received_object_ids(a, "alice")
+
+
+def test_a_strict_mastodon_family_server_shows_the_groups_notes(trio: dict[str, InstanceProcess]) -> None:
+    """The same delivery path, read by a server that refuses what Takahē refuses: every note shows, none refused."""
+    b = trio["b"]
+    strict = StrictReceiver().start()
+    try:
+        strict.follow(f"@loyers@{b.domain}")
+        pending = eventually(
+            lambda: [f for f in follows(b, "--pending") if f[1] == strict.user_id], what="the strict follow on B"
+        )
+        b.cli("follows", "approve", pending[0][0], "--as", "loyers")
+        eventually(lambda: set(strict.following().values()) == {"accepted"}, what="the group's Accept")
+        note_id = b.cli("note", "--as", "loyers", "Loyer médian T1 : 790 €/mois").stdout.strip()
+        shown = eventually(lambda: strict.timeline().get(note_id), what="the note on the strict server's timeline")
+        assert shown is not None
+        assert "790" in shown.text
+        assert strict.refusals() == []
+        assert strict.software().get(b.domain) == "chiffres-ensemble"
+    finally:
+        strict.stop()
