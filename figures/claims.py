@@ -8,6 +8,11 @@ number and a unit (the figure's unit assumed when absent) proposes a parsed corr
 A ``correction`` object that is not ours to read (no value, another dimension, "1e3") claims nothing; one whose
 value is beyond the bounds of ``figures.numbers``, as written or once converted, is refused with
 ``NumberOutOfBounds``, so that the inbox records why.
+
+A correction, whether a peer's object, a member's ``--value`` or a reply's written value, passes the same
+plausibility test (``plausible``: within ×/÷ ``PLAUSIBLE_RATIO`` of the figure's value or its current consensus).
+One that fails is still a claim, kept to be seen, but marked ``implausible``: the consensus leaves it out until
+another claim agrees with it, so that a slip ("5" for 845 €/mois) never moves a figure on its own.
 """
 
 from __future__ import annotations
@@ -19,7 +24,19 @@ from decimal import Decimal
 from figures.correction_text import parse_correction
 from figures.figure import Figure
 from figures.numbers import FiguresError, Lang, NumberOutOfBounds, in_range, parse_wire_decimal
+from figures.plausibility import PLAUSIBLE_RATIO, plausible, plausible_against
 from figures.units import compatible, convert, unit_from_code
+
+__all__ = [
+    "KINDS",
+    "PLAUSIBLE_RATIO",
+    "ClaimedValue",
+    "correction",
+    "endorsement",
+    "plausible",
+    "publication",
+    "reply",
+]
 
 KINDS = ("publish", "endorse", "boost", "correct")
 
@@ -34,6 +51,7 @@ class ClaimedValue:
     parsed: bool = False
     source_url: str | None = None
     reason: str | None = None
+    implausible: bool = False
 
 
 def publication(figure: Figure) -> ClaimedValue:
@@ -50,8 +68,9 @@ def endorsement(
     return ClaimedValue("boost" if boost else "endorse", versions[version], version)
 
 
-def correction(obj: Mapping[str, object], figure: Figure) -> ClaimedValue | None:
-    """Our ``correction`` object: a value and a unit compatible with the figure's (converted to it).
+def correction(obj: Mapping[str, object], figure: Figure, consensus: Decimal | None = None) -> ClaimedValue | None:
+    """Our ``correction`` object: a value and a unit compatible with the figure's (converted to it), marked
+    implausible when it is far from both the figure's value and its `consensus`.
 
     Raises ``NumberOutOfBounds`` for a value a figure may not hold; returns None for anything else unusable."""
     raw_value, raw_unit = obj.get("value"), obj.get("unit")
@@ -78,12 +97,19 @@ def correction(obj: Mapping[str, object], figure: Figure) -> ClaimedValue | None
         False,
         url if isinstance(url, str) else None,
         reason if isinstance(reason, str) else None,
+        not plausible_against(converted, (figure.value, consensus)),
     )
 
 
-def reply(content: str, figure: Figure, lang: Lang | None = None) -> ClaimedValue | None:
-    """A plain reply (as from Mastodon): a correction when its text holds a usable value, marked as parsed."""
-    parsed = parse_correction(content, figure, lang)
+def reply(
+    content: str, figure: Figure, lang: Lang | None = None, consensus: Decimal | None = None
+) -> ClaimedValue | None:
+    """A plain reply (as from Mastodon): a correction when its text holds a usable value, marked as parsed.
+
+    A bare number is read only when plausible (``parse_correction``); one with a written unit is read whatever
+    its size, and marked implausible when it is far from the figure's value and its `consensus`."""
+    parsed = parse_correction(content, figure, lang, consensus)
     if parsed is None:
         return None
-    return ClaimedValue("correct", parsed.value, None, True, parsed.source_url, parsed.quote)
+    implausible = not plausible_against(parsed.value, (figure.value, consensus))
+    return ClaimedValue("correct", parsed.value, None, True, parsed.source_url, parsed.quote, implausible)

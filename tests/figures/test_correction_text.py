@@ -163,14 +163,18 @@ def test_a_written_unit_beats_an_earlier_bare_number() -> None:
     assert parsed is not None
     assert parsed.value == Decimal(845)
     assert parsed.unit_assumed is False
-    bare = parse_correction("<p>pas 800</p>", RENT)
+    bare = parse_correction("<p>plutôt 800</p>", RENT)
     assert bare is not None
     assert bare.unit_assumed is True
+    assert parse_correction("<p>pas 800</p>", RENT) is None, "a denied number is not a proposed one"
 
 
 def test_the_reply_language_decides_ambiguous_commas() -> None:
-    assert parse_correction("1,050", RENT_EN) == parse_correction("1,050", RENT, "en")
-    french = parse_correction("1,050", RENT)
+    english = parse_correction("plutôt 1,050", RENT, "en")
+    assert english is not None
+    assert english.value == Decimal(1050)
+    assert parse_correction("more like 1,050", RENT_EN) == parse_correction("more like 1,050", RENT, "en")
+    french = parse_correction("1,050 €", RENT)
     assert french is not None
     assert french.value == Decimal("1.050")
 
