@@ -1,7 +1,8 @@
 """Batch recomputation: alternate actor weights and figure values over every claim at once.
 
 Each round estimates every figure with the current weights, measures each actor's residuals against
-the consensus of the *other* domains, and turns them into new weights (GTM shrinkage, capped).  CRH
+the consensus of the *other* domains, and turns them into new weights (GTM shrinkage with a robust loss,
+capped, newcomers bounded below established actors).  CRH
 and GTM are flat after about five rounds; the policy's default is eight.
 """
 

@@ -4,13 +4,15 @@ The batch alternates this pass with new actor weights; the incremental ledger ru
 figure a claim touched.  Both therefore compute exactly the same thing for the same weights.
 
 Levels: an actor's claim weight is w_a × factor; a domain's estimate is the weighted median of its
-actors and its weight W = τ_d · min(Σ w_a, C); the figure's value is the weighted median of domain
-estimates.  Residuals are measured against the figure's median *without the actor's own domain*, so a
-domain can never vouch for itself.
+actors and its weight W = τ_d · min(Σ w_a, C); the figure's value is a Huber M-estimate over the domain
+estimates that may carry it (a lone domain cannot, against two that agree).  Residuals are measured
+against the figure's weighted median *without the actor's own domain*, so a domain can never vouch for
+itself.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,15 +108,57 @@ def estimate(lay: Layout, actor_w: Floats, policy: Policy) -> Estimate:
     order = np.lexsort((est, lay.gf))
     spread = Cumulated(est[order], w_val[order], lay.gf[order], figures)
     fids = np.arange(figures, dtype=np.int64)
-    zhat = spread.median(fids)
     pos = np.empty(groups, dtype=np.int64)
     pos[order] = np.arange(groups)
     loo = spread.median(lay.gf, pos, w_val)
     loo = np.where(total[lay.gf] - weight > 0, loo, np.nan)
+    w_loc = w_val * _eligible(lay, est, weight, order, policy) if policy.corroboration else w_val
+    zhat = Cumulated(est[order], w_loc[order], lay.gf[order], figures).median(fids)
     scale = _scale(lay, est, w_val, zhat, policy)
+    zhat = _huber(lay, est, w_loc, zhat, scale, policy)
     share = np.where(sumw[lay.group] > 0, cw / np.where(sumw[lay.group] > 0, sumw[lay.group], 1.0), 0.0)
     effective = weight[lay.group] * share
     return Estimate(est, sumw, weight, loo, zhat, scale, total, effective, spread)
+
+
+def _eligible(lay: Layout, est: Floats, weight: Floats, order: Ints, policy: Policy) -> Floats:
+    """1 for the domains that may carry the value, 0 for the others.
+
+    When two or more weighted domains agree within tolerance, a domain that no other one agrees with
+    cannot be the value, whatever its weight: one source, however trusted, never outvotes two
+    independent ones that agree.  Figures with no such pair keep every domain.  In sorted order a
+    domain's nearest other domain is a neighbour, so one pass over the sorted estimates answers
+    every figure."""
+    live = weight[order] > 0
+    keep = order[live]
+    z, f = est[keep], lay.gf[keep]
+    width = np.where(lay.log[f], math.log1p(policy.tolerance), policy.tolerance * np.abs(z))
+    gap_ok = (f[1:] == f[:-1]) & (z[1:] - z[:-1] <= np.maximum(width[1:], width[:-1]))
+    paired = np.zeros(len(keep), dtype=bool)
+    paired[1:] |= gap_ok
+    paired[:-1] |= gap_ok
+    has_pair = group_sum(f, paired, lay.figures) > 0
+    eligible = np.ones(len(est))
+    eligible[keep] = np.where(has_pair[f] & ~paired, 0.0, 1.0)
+    return eligible
+
+
+def _huber(lay: Layout, est: Floats, w: Floats, zhat: Floats, scale: Floats, policy: Policy) -> Floats:
+    """Huber's M-estimate of location over the domain estimates, started from the weighted median.
+
+    Within ``huber_k`` spreads of the centre it averages, which uses the information a median throws
+    away when errors are light-tailed; beyond, a domain's pull stops growing with its distance, so a
+    far value moves the figure by at most its weight's share of ``huber_k`` spreads."""
+    z = zhat
+    if policy.huber_k <= 0:
+        return z
+    for _ in range(policy.huber_steps):
+        u = np.abs(est - z[lay.gf]) / (policy.huber_k * scale[lay.gf])
+        hw = w * np.minimum(1.0, 1.0 / np.maximum(u, 1e-300))
+        sw = group_sum(lay.gf, hw, lay.figures)
+        moved = group_sum(lay.gf, hw * est, lay.figures) / np.where(sw > 0, sw, 1.0)
+        z = np.where(sw > 0, moved, z)
+    return np.asarray(z, dtype=np.float64)
 
 
 def _scale(lay: Layout, est: Floats, w_val: Floats, zhat: Floats, policy: Policy) -> Floats:
@@ -130,16 +174,31 @@ def _scale(lay: Layout, est: Floats, w_val: Floats, zhat: Floats, policy: Policy
 
 
 def residuals(lay: Layout, out: Estimate, policy: Policy, settled_at: Floats) -> Floats:
-    """Squared clipped residual per sorted row; NaN where the row does not count for reputation.
+    """Loss of the clipped residual per sorted row (``huber_loss``); NaN where the row does not count.
 
     A row does not count when it is a summary or when no other domain weighs on the figure.  The
     before-settled rule: a claim made after the figure settled earns nothing (copying a known value
     proves nothing), but one that contradicts the consensus beyond the clip still costs, so a hijacked
     account pays for pushing a settled figure (measured: without that cost, hijackers keep their
-    weight and win at half the claims)."""
+    weight and win at half the claims).  That cost is the full square, not Huber's: contradicting a
+    known value is a choice, not a measurement error (measured on the synthetic protocol: at Huber's
+    cost hijacked accounts won placement (c) at q = .6, targeted error 0.65–0.83 against 0.05)."""
     loo = out.loo[lay.group]
     r = np.minimum(np.abs(lay.z - loo) / out.scale[lay.fig], policy.r_clip)
     counted = (lay.actor >= 0) & np.isfinite(loo)
+    loss = huber_loss(r, policy.huber_k)
     if policy.before_settled:
-        counted &= ~(lay.at > settled_at[lay.fig]) | (r >= policy.r_clip)
-    return np.where(counted, r * r, np.nan)
+        late = lay.at > settled_at[lay.fig]
+        counted &= ~late | (r >= policy.r_clip)
+        loss = np.where(late, r * r, loss)
+    return np.where(counted, loss, np.nan)
+
+
+def huber_loss(r: Floats, k: float) -> Floats:
+    """Squared below ``k`` spreads, linear beyond (and ``r`` is already clipped).
+
+    Errors on real data are heavy-tailed: under a squared loss a few large misses would count as much
+    as a long record of agreement; growing linearly, they count as what they are, a few claims."""
+    if k <= 0:
+        return np.asarray(r * r, dtype=np.float64)
+    return np.asarray(np.where(r <= k, r * r, 2 * k * r - k * k), dtype=np.float64)

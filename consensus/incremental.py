@@ -63,7 +63,7 @@ class IncrementalConsensus:
     def weight(self, actor: str) -> float:
         aid = self.actors.index.get(actor)
         if aid is None:
-            return float(Reputation.empty(1).weights(self.policy)[0])
+            return float(Reputation.empty(1).weights(self.policy, self.reputation.typical(self.policy))[0])
         return float(self._weights(np.array([aid]))[0])
 
     def consensus(self, figure: str) -> Consensus | None:
@@ -117,7 +117,7 @@ class IncrementalConsensus:
     def _weights(self, actor_ids: Ints) -> Floats:
         rep = self.reputation
         sub = Reputation(rep.n[actor_ids], rep.sum_r2[actor_ids], rep.n_cat[actor_ids], rep.agree[actor_ids])
-        return sub.weights(self.policy)
+        return sub.weights(self.policy, rep.typical(self.policy))
 
     def _rows(self, fig: _Figure) -> tuple[Rows, Floats]:
         """This figure's claims as Rows with local actor ids, and each row's global actor id."""

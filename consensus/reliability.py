@@ -1,7 +1,13 @@
 """Actor reliability: from residuals (and categorical agreement) to weights.
 
-Numeric claims follow GTM: σ² = (2β + Σr²) / (2(α+1) + n) with r in units of the figure's spread, so
-each actor needs only (n, Σr²) and one new claim updates it in O(1).
+Numeric claims follow GTM: σ² = (2β + Σρ(r)) / (2(α+1) + n) with r in units of the figure's spread,
+clipped, and ρ Huber's loss (squared near zero, linear beyond ``huber_k``): errors on real edit
+histories are heavy-tailed, and under a squared loss a few large misses sank sources with hundreds of
+good claims.  Each actor needs only (n, Σρ) and one new claim updates it in O(1) (``sum_r2`` holds Σρ).
+
+Newcomers earn weight: an actor with fewer than ``earn_claims`` counted claims is bounded below the
+weight behind the established actors' typical claim, so a source seen once cannot outweigh the sources
+the instance relies on, whatever its one claim.
 
 Categorical claims (offline data) inform the same weight.  A label is right when the actor's latent
 error falls inside a narrow window around the truth; for errors wider than the window that chance is
@@ -41,9 +47,41 @@ class Reputation:
             self.n, self.sum_r2 = np.concatenate([self.n, pad]), np.concatenate([self.sum_r2, pad])
             self.n_cat, self.agree = np.concatenate([self.n_cat, pad]), np.concatenate([self.agree, pad])
 
-    def weights(self, policy: Policy) -> Floats:
+    def weights(self, policy: Policy, typical: float | None = None) -> Floats:
+        """GTM precision, capped by ``w_max`` and by what the actor's record can justify (``ceiling``).
+
+        ``typical`` defaults to this population's (see ``typical``); the incremental engine, which weighs
+        one figure's actors at a time, passes the whole population's."""
+        raw = self._raw(policy)
+        ref = self.typical(policy) if typical is None else typical
+        return np.asarray(np.minimum(raw, self.ceiling(policy, ref)), dtype=np.float64)
+
+    def _raw(self, policy: Policy) -> Floats:
         variance = (2 * policy.beta + self.sum_r2) / (policy.prior_claims + self.n)
         return np.asarray(np.minimum(self.accuracy_factor(policy) / variance, policy.w_max), dtype=np.float64)
+
+    def typical(self, policy: Policy) -> float:
+        """The weight behind a typical claim of the established actors (``earn_claims`` or more counted);
+        ``w_max`` while nobody is established, since a newcomer can only start below somebody.
+
+        Relative to the population, not to the prior: on real data the sources everybody relies on
+        have residuals above the prior's guess (figures with few sources have narrow spreads), so a
+        stranger at the prior would outweigh them."""
+        seen = self.n + self.n_cat
+        established = np.where(seen >= policy.earn_claims, seen, 0.0)
+        total = float(established.sum())
+        if total <= 0:
+            return policy.w_max
+        return float((established * self._raw(policy)).sum() / total)
+
+    def ceiling(self, policy: Policy, typical: float) -> Floats:
+        """A source earns weight: until ``earn_claims`` of its claims have counted, it weighs at most
+        (k + 1) / (``earn_claims`` + 1) of the typical weight after k of them, so one seen once starts
+        below the sources the instance relies on, never above.  Only claims that counted (made before
+        the figure settled) earn: copying settled values never lifts the bound."""
+        seen = self.n + self.n_cat
+        young = typical * (seen + 1) / (policy.earn_claims + 1)
+        return np.asarray(np.where(seen < policy.earn_claims, np.minimum(young, policy.w_max), policy.w_max))
 
     def accuracy_factor(self, policy: Policy) -> Floats:
         seen = self.n_cat.sum()

@@ -104,6 +104,15 @@ class Policy:
     - ``s_min``: spreads below half a percent are measurement rounding, not precision.
     - ``tolerance``: values within 5 % agree; ``confirm`` of the weight must agree to settle, and a
       settled status holds until agreement falls ``margin`` below that (hysteresis).
+    - ``corroboration``: when two or more domains agree within ``tolerance``, a domain that agrees with
+      none cannot be the value, whatever its weight.
+    - ``huber_k``: Huber's constant (1.345, the textbook choice: 95 % of a mean's efficiency under
+      Gaussian errors), for the figure's value (an M-estimate over domain estimates, ``huber_steps``
+      reweightings from the weighted median) and for reputations (the loss is linear beyond it); 0 gives
+      back the weighted median and the squared loss.
+    - ``earn_claims``: until that many of its claims have counted, an actor weighs at most
+      (k + 1) / (``earn_claims`` + 1) of the established actors' typical weight (see
+      ``consensus.reliability``).
     """
 
     alpha: float = 9.0
@@ -126,12 +135,18 @@ class Policy:
     trust: Mapping[str, float] = field(default_factory=dict)
     before_settled: bool = True
     incumbency: bool = True
+    corroboration: bool = True
+    huber_k: float = 1.345
+    huber_steps: int = 3
+    earn_claims: int = 2
 
     def __post_init__(self) -> None:
         if self.alpha <= -1 or self.beta <= 0 or self.w_max <= 0 or self.domain_cap <= 0:
             raise ConsensusError("policy: alpha > -1, beta, w_max and domain_cap > 0 are required")
         if not 0 < self.confirm <= 1 or not 0 <= self.margin < self.confirm or self.iterations < 1:
             raise ConsensusError("policy: need 0 < confirm <= 1, 0 <= margin < confirm, iterations >= 1")
+        if self.huber_k < 0 or self.huber_steps < 0 or self.earn_claims < 0:
+            raise ConsensusError("policy: huber_k, huber_steps and earn_claims must not be negative")
         if any(not 0 <= t <= 1 for t in (self.tau_own, self.tau_new, *self.trust.values())):
             raise ConsensusError("policy: trust values lie in [0, 1]")
 

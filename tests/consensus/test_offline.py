@@ -94,3 +94,28 @@ def test_weather_beats_median_and_mean() -> None:
     assert mean["mae"] == pytest.approx(4.7840, abs=1e-3)
     assert isinstance(report["mae"], float)
     assert report["mae"] < 4.784
+
+
+def test_numbers_only_leaves_the_labels_out() -> None:
+    report = evaluate(io.StringIO(CLAIMS), io.StringIO("rent\t845\nsky\tblue\n"), numbers_only=True)
+    assert report["claims"] == 5
+    assert report["categorical"] == {"objects": 0, "error_rate": pytest.approx(float("nan"), nan_ok=True)}
+
+
+@pytest.mark.skipif(not WEATHER.exists(), reason="the Weather data set is not beside the checkout")
+def test_weather_beats_crh_with_the_labels() -> None:
+    with (WEATHER / "claims.tsv").open() as claims, (WEATHER / "truth.tsv").open() as truth:
+        report = evaluate(claims, truth, 0.01)
+    assert isinstance(report["mae"], float)
+    assert report["mae"] < 4.6947  # CRH, published (CONSENSUS.md)
+
+
+@pytest.mark.skipif(not WEATHER.exists(), reason="the Weather data set is not beside the checkout")
+def test_weather_numbers_alone_beat_the_median() -> None:
+    with (WEATHER / "claims.tsv").open() as claims, (WEATHER / "truth.tsv").open() as truth:
+        report = evaluate(claims, truth, 0.01, numbers_only=True)
+    median = report["median"]
+    assert isinstance(median, dict)
+    assert isinstance(report["mae"], float)
+    assert report["claims"] == 10692
+    assert report["mae"] < median["mae"]
