@@ -60,17 +60,20 @@ async def on_endorsement(activity: Activity, context: Context, *, relayed: Estab
 async def on_reply(
     activity: Activity, note: Node, context: Context, *, relayed: Established | None = None
 ) -> str | None:
-    """A reply to a figure: our correction object, or a value read from its text (marked as parsed)."""
+    """A reply to a figure: our correction object, or a value read from its text (marked as parsed), judged
+    plausible against the figure's value and its current consensus."""
     found = await _figure(context, note.ref("inReplyTo"))
     if found is None or note.id is None:
         return None
     figure, _ = found
+    known = await context.connection.fetchval("SELECT value FROM consensus WHERE figure_uri = $1", figure.uri)
+    consensus = Decimal(str(known)) if known is not None else None
     correction = note.node("correction")
     if correction is not None:
-        claimed = reading.correction(correction.to_json(), figure.figure)
+        claimed = reading.correction(correction.to_json(), figure.figure, consensus)
     else:
         language = next(iter(note.content_map), None)
-        claimed = reading.reply(note.content or "", figure.figure, "en" if language == "en" else None)
+        claimed = reading.reply(note.content or "", figure.figure, "en" if language == "en" else None, consensus)
     if claimed is None:
         return "no claim: the reply holds no usable value"
     return await _record(activity, context, figure, claimed, note.id, relayed)
@@ -98,7 +101,7 @@ async def _record(
     )
     if new and relayed is None:
         await _relay(activity, context, figure, reference)
-    parsed = " (parsed)" if claimed.parsed else ""
+    parsed = (" (parsed)" if claimed.parsed else "") + (" (implausible)" if claimed.implausible else "")
     outcome = f"claim {claimed.kind} {claimed.value}{parsed}" if new else "claim already known"
     if relayed is None:
         return outcome
@@ -109,7 +112,10 @@ async def _record(
 
 async def _relay(activity: Activity, context: Context, figure: StoredFigure, reference: str) -> None:
     """Our group shares a claim on its figure with its followers, so peers weigh the same claims (at a bounded
-    rate per actor: ``inbox.relay``)."""
+    rate per actor: ``inbox.relay``). A domain this instance trusts at 0 is not passed on: its claims count
+    nowhere here, and relaying them would hand them to peers in our group's name."""
+    if await claims.blocked(context.connection, host_of(activity.actor)):
+        return
     urls = context.instance.urls
     name = urls.local_name(figure.group_uri or "")
     group = await store.find(context.connection, name) if name else None

@@ -1,13 +1,15 @@
 """Claims on figures: what each actor says a figure's value is, recorded once and withdrawn on Undo or Delete.
 
-Recording a claim queues a ``consensus`` job for its figure in the same transaction, so no claim is ever left out
-of the next computation. Each claim says how its author was established; an unverified one is kept to be seen
-but weighs nothing. Trust in other domains, which weighs their claims, is kept here too.
+Recording a claim marks its figure pending in the same transaction, so no claim is ever left out of the next
+computation; a ``consensus`` job is queued only when none is pending for the figure yet, so that a burst of claims
+becomes one computation (``ledger.consensus``). Each claim says how its author was established; an unverified one
+is kept to be seen but weighs nothing. Trust in other domains, which weighs their claims, is kept here too.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Literal
 
@@ -40,15 +42,17 @@ async def record(
 
     A claim is known by its actor and reference together: a reference is an id the actor chose, and another actor
     reusing it names another claim. A claim first kept unverified (relayed without proof) is replaced when it
-    arrives again established, since the established copy is the one its author stands behind.
+    arrives again established, since the established copy is the one its author stands behind. An implausible
+    correction (``figures.plausibility``) is kept with its flag: the consensus leaves it out until another agrees.
     """
     stored = await connection.fetchval(
         "INSERT INTO claims (figure_uri, actor, domain, kind, value, version, parsed, source_url, reason, reference,"
-        " relayed_by, made_at, authenticity) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        " relayed_by, made_at, authenticity, implausible)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         " ON CONFLICT (actor, reference) DO UPDATE SET figure_uri = excluded.figure_uri, domain = excluded.domain,"
         " kind = excluded.kind, value = excluded.value, version = excluded.version, parsed = excluded.parsed,"
         " source_url = excluded.source_url, reason = excluded.reason, relayed_by = excluded.relayed_by,"
-        " made_at = excluded.made_at, authenticity = excluded.authenticity"
+        " made_at = excluded.made_at, authenticity = excluded.authenticity, implausible = excluded.implausible"
         " WHERE claims.authenticity = 'unverified' AND excluded.authenticity <> 'unverified'"
         " RETURNING id",
         figure_uri,
@@ -64,9 +68,10 @@ async def record(
         relayed_by,
         made_at,
         authenticity,
+        claimed.implausible,
     )
     if stored is not None:
-        await queue.enqueue(connection, CONSENSUS, {"figure": figure_uri})
+        await pending(connection, figure_uri)
     return stored is not None
 
 
@@ -80,17 +85,65 @@ async def withdraw(connection: Connection, reference: str, actor: str, now: date
         now,
     )
     if figure is not None:
-        await queue.enqueue(connection, CONSENSUS, {"figure": figure})
+        await pending(connection, figure)
     return figure
+
+
+async def pending(connection: Connection, figure_uri: str) -> None:
+    """A claim on the figure changed: raise its generation, and queue its ``consensus`` job if none is pending.
+
+    Not pgqueuer's dedupe key: its unique index holds running jobs as well as queued ones, so a claim committed as
+    the running job finishes would be absorbed by a job that had already read the claims, and wait for the next
+    one. The row lock taken here orders this claim with the job's check (``ledger.consensus``) instead.
+    """
+    generation = await connection.fetchval(
+        "INSERT INTO consensus_pending (figure_uri) VALUES ($1) ON CONFLICT (figure_uri)"
+        " DO UPDATE SET generation = consensus_pending.generation + 1 RETURNING generation",
+        figure_uri,
+    )
+    if generation == 1:
+        await queue.enqueue(connection, CONSENSUS, {"figure": figure_uri})
+
+
+class TrustError(ValueError):
+    """A trust setting that names no host or no level; the message says which, for one line of the CLI."""
+
+
+# A host name as actor ids carry it: dot-separated labels, with a port only where instances share loopback (dev).
+_HOST = re.compile(
+    r"^(?=.{1,253}(:|$))[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$"
+)
+
+
+def host_name(value: str, *, dev: bool) -> str:
+    """The domain a trust level is about, as claims record it (the host of an actor id, lower case).
+
+    A URL or a name with a path would be stored as a domain no claim ever carries, so that the setting would
+    silently do nothing; it is refused instead.
+    """
+    host = value.strip().lower()
+    if "://" in host or "/" in host:
+        raise TrustError(f"{value!r} is a URL; give the host name alone (e.g. chiffres.example)")
+    if not _HOST.match(host):
+        raise TrustError(f"{value!r} is not a host name (e.g. chiffres.example)")
+    if ":" in host and not dev:
+        raise TrustError(f"{value!r} has a port; ports are only allowed in development (CHIFFRES_DEV=1)")
+    return host
 
 
 async def trust_levels(db: Pool | Connection) -> dict[str, float]:
     return {row["domain"]: row["value"] for row in await db.fetch("SELECT domain, value FROM trust")}
 
 
+async def blocked(db: Pool | Connection, domain: str) -> bool:
+    """Whether this instance set its trust in ``domain`` to 0: its claims never count, nor are they relayed."""
+    value = await db.fetchval("SELECT value FROM trust WHERE domain = $1", domain.lower())
+    return value is not None and value <= 0
+
+
 async def set_trust(db: Pool | Connection, domain: str, value: float) -> None:
     if not 0 <= value <= 1:
-        raise ValueError("trust is a number from 0 (blocked) to 1 (as our own)")
+        raise TrustError("trust is a number from 0 (blocked) to 1 (as our own)")
     await db.execute(
         "INSERT INTO trust (domain, value) VALUES ($1, $2) ON CONFLICT (domain) DO UPDATE SET value = excluded.value,"
         " updated_at = now()",

@@ -4,6 +4,11 @@ The job takes the latest claim of every actor, this instance's trust in each dom
 hysteresis), and stores the new consensus. For a figure published here it sends an ``Update`` only when the
 status changes or the value leaves the interval last published — never a storm of updates.
 
+A burst of claims on one figure is one job (``ledger.claims.pending``): the job computes, then clears the figure's
+pending mark only at the generation it started from; when claims arrived meanwhile it computes again, taking them
+all. Publication decides under the lock of the figure's consensus row, on the published state read under it, so
+two computations that overlap anyway (the batch, a worker started again) cannot both send the same change.
+
 A stored row whose values break the bounds every value meets on input (``figures.numbers``: not finite, or 10^15
 and beyond) can only predate those bounds or come from outside the application. It is left out with its reason,
 logged and counted (``BatchReport``), so that one bad row neither freezes its figure nor stops every other one.
@@ -20,11 +25,13 @@ from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+from asyncpg import Record
+
 from consensus.batch import recompute
 from consensus.incremental import IncrementalConsensus
 from consensus.rows import rows_of
 from consensus.vocabulary import Claim, Consensus, ConsensusError, Kind, Policy, Status, Summary
-from fedi.database import Pool
+from fedi.database import Connection, Pool, is_unavailable
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
 from figures.numbers import FiguresError, in_range
@@ -38,6 +45,9 @@ logger = logging.getLogger(__name__)
 __all__ = ["CONSENSUS", "BatchReport", "ConsensusJob", "Periodic", "should_publish"]
 
 ShareSummary = Callable[[Summary], Awaitable[None]]
+Published = tuple[str | None, float | None, float | None, float | None]
+#: How close another claim must be to an implausible one for it to count: within 5 % of its value.
+CORROBORATION = Decimal("0.05")
 _KINDS = {"publish": Kind.PUBLISH, "endorse": Kind.ENDORSE, "boost": Kind.ENDORSE, "correct": Kind.CORRECT}
 
 
@@ -86,10 +96,43 @@ class ConsensusJob:
         self._publisher = publisher
 
     async def __call__(self, payload: JSON) -> None:
-        await self.recompute(str(payload["figure"]))
+        await self.settle(str(payload["figure"]))
+
+    async def settle(self, figure_uri: str) -> None:
+        """Recompute the figure until no claim arrived during a computation, then clear its pending mark.
+
+        The ``DELETE`` waits for a claim transaction holding the mark's row, so a claim is either seen by the pass
+        that clears the mark or finds no mark and queues a new job. A job that fails otherwise than by the
+        database going away (it is then run again) clears the mark, so that the next claim queues a job afresh.
+        """
+        while True:
+            generation = await self._pool.fetchval(
+                "SELECT generation FROM consensus_pending WHERE figure_uri = $1", figure_uri
+            )
+            try:
+                await self.recompute(figure_uri)
+            except Exception as error:
+                if not is_unavailable(error):
+                    await self._pool.execute("DELETE FROM consensus_pending WHERE figure_uri = $1", figure_uri)
+                raise
+            if generation is None:
+                return
+            cleared = await self._pool.fetchval(
+                "DELETE FROM consensus_pending WHERE figure_uri = $1 AND generation = $2 RETURNING generation",
+                figure_uri,
+                generation,
+            )
+            if cleared is not None:
+                return
 
     async def policy(self) -> Policy:
         return Policy(own_domain=self._urls.domain, tau_new=DEFAULT_NEW_TRUST, trust=await trust_levels(self._pool))
+
+    async def counted(self, figure_uri: str) -> tuple[list[Claim], Policy]:
+        """The claims on one figure as the engine takes them (farms grouped), and the policy it weighs them with."""
+        policy = await self.policy()
+        claims = await self._claims([figure_uri], policy, [])
+        return await self._independent(claims, policy)
 
     async def recompute(self, figure_uri: str) -> Consensus | None:
         """One figure, after a claim or a summary about it arrived (the incremental path)."""
@@ -125,7 +168,7 @@ class ConsensusJob:
         results = recompute(rows_of(claims, summaries), policy, now, previous).numbers
         for uri, result in results.items():
             await self._store(result)
-            await self._maybe_publish(uri, previous_rows.get(uri), result)
+            await self._maybe_publish(uri, result)
         await self._share(claims, policy, now)
         return results
 
@@ -149,13 +192,14 @@ class ConsensusJob:
             " AND figure_uri = ANY($1)" if figures is not None else ""
         )
         rows = await self._pool.fetch(
-            "SELECT DISTINCT ON (figure_uri, actor) figure_uri, actor, domain, kind, value, version, made_at"
-            f" FROM claims WHERE {where} ORDER BY figure_uri, actor, made_at DESC, id DESC",
+            "SELECT DISTINCT ON (figure_uri, actor) figure_uri, actor, domain, kind, value, version, made_at,"
+            f" implausible FROM claims WHERE {where} ORDER BY figure_uri, actor, made_at DESC, id DESC",
             *([figures] if figures is not None else []),
         )
         rows = [
             row for row in rows if _sound(f"claim on {row['figure_uri']} by {row['actor']}", [row["value"]], skipped)
         ]
+        rows = _corroborated(rows)
         negative = {row["figure_uri"] for row in rows if row["value"] <= 0}
         return [
             Claim(
@@ -236,23 +280,87 @@ class ConsensusJob:
             result.settled_at,
         )
 
-    async def _maybe_publish(self, figure_uri: str, previous: dict[str, object] | None, result: Consensus) -> None:
+    async def _maybe_publish(self, figure_uri: str, result: Consensus) -> None:
+        """Send the result when it changed from what was last *published*, decided under the row's lock.
+
+        The change is marked published before it is sent, so that an overlapping computation waiting on the lock
+        reads it and sends nothing; a send that fails gives the mark back, unless another change was marked since.
+        Holding no connection while sending keeps the jobs of many figures from exhausting the pool together.
+        """
         origin = await self._pool.fetchval(
             "SELECT origin FROM figures WHERE uri = $1 AND deleted_at IS NULL", figure_uri
         )
-        if origin != self._urls.domain or not should_publish(previous, result):
+        if origin != self._urls.domain:
             return
-        await self._publisher.publish_consensus(figure_uri, result)
-        await self._pool.execute(
-            "UPDATE consensus SET published_status = $2, published_low = $3, published_high = $4,"
-            " published_value = $5 WHERE figure_uri = $1",
-            figure_uri,
-            str(result.status),
-            result.low,
-            result.high,
-            result.value,
-        )
+        async with self._pool.acquire() as connection, connection.transaction():
+            row = await connection.fetchrow(
+                "SELECT published_status, published_low, published_high, published_value FROM consensus"
+                " WHERE figure_uri = $1 FOR UPDATE",
+                figure_uri,
+            )
+            before = dict(row) if row is not None else None
+            if not should_publish(before, result):
+                return
+            await _mark(connection, figure_uri, (str(result.status), result.low, result.high, result.value))
+        try:
+            await self._publisher.publish_consensus(figure_uri, result)
+        except BaseException:
+            mine = (str(result.status), result.low, result.high, result.value)
+            with contextlib.suppress(Exception):
+                await _mark(self._pool, figure_uri, _published(before), mine)
+            raise
         logger.info("consensus of %s is now %s (%.4g)", figure_uri, result.status, result.value)
+
+
+def _corroborated(rows: list[Record]) -> list[Record]:
+    """The claims that count: an implausible one (``figures.plausibility``: "5" for 845 €/mois) only once another
+    actor's claim on the same figure agrees with it within ``CORROBORATION``, so that a slip or a lone vandal never
+    moves a figure, while a real change that several people report still does."""
+    by_figure: dict[str, list[Record]] = {}
+    for row in rows:
+        by_figure.setdefault(row["figure_uri"], []).append(row)
+
+    def agreed(row: Record) -> bool:
+        value = row["value"]
+        return any(
+            other is not row and abs(other["value"] - value) <= CORROBORATION * abs(value)
+            for other in by_figure[row["figure_uri"]]
+        )
+
+    return [row for row in rows if not row["implausible"] or agreed(row)]
+
+
+async def _mark(db: Pool | Connection, figure_uri: str, published: Published, unless: Published | None = None) -> None:
+    """Record what was published; with ``unless``, only while the mark is still that one."""
+    where = "" if unless is None else " AND (published_status, published_low, published_high, published_value)"
+    where += "" if unless is None else " IS NOT DISTINCT FROM ($6::text, $7::float8, $8::float8, $9::float8)"
+    await db.execute(
+        "UPDATE consensus SET published_status = $2, published_low = $3, published_high = $4,"
+        f" published_value = $5 WHERE figure_uri = $1{where}",
+        figure_uri,
+        *published,
+        *(unless or ()),
+    )
+
+
+def _published(row: dict[str, object] | None) -> Published:
+    """What a consensus row says was published last (all None when nothing was)."""
+    if row is None:
+        return (None, None, None, None)
+    return (
+        _text(row["published_status"]),
+        _number(row["published_low"]),
+        _number(row["published_high"]),
+        _number(row["published_value"]),
+    )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _number(value: object) -> float | None:
+    return None if value is None else float(str(value))
 
 
 def _sound(what: str, values: Iterable[object], skipped: list[str]) -> bool:

@@ -29,8 +29,11 @@ from actors.actor import Actor, ActorError
 from fedi.bodies import BodyTooLarge, read_capped, unstorable
 from fedi.instance import Instance
 from fedi.responses import json_response
+from fedi.types import JSON
 from figures.figure import FigureValidationError, build_figure
 from figures.numbers import Lang
+from ledger import explanation
+from ledger.consensus import ConsensusJob
 from ledger.publication import NotAMember, PublicationError, Publisher
 from web import query
 from web.openapi import CSV_COLUMNS, CSV_TYPE, JSONL_TYPE, OPERATIONS, document
@@ -118,6 +121,7 @@ class FiguresApi:
         self._clock = instance.clock
         self._language: Lang = "en" if instance.settings.language == "en" else "fr"
         self._publisher = Publisher(instance.pool, instance.urls, instance.clock, self._language)
+        self._consensus = ConsensusJob(instance.pool, instance.urls, instance.clock, self._publisher)
 
     # --- Who is asking ------------------------------------------------------------------------------------
 
@@ -211,11 +215,16 @@ class FiguresApi:
         item = await query.by_id(self._pool, published.id, self._as(author))
         if item is None:
             raise ApiError(409, "the figure was deleted as it was being published")
-        shown = record(item, self._urls.base)
-        return self._answer(shown, 201, {"Location": shown["url"]})
+        shown = await self._shown(item)
+        return self._answer(shown, 201, {"Location": str(shown["url"])})
 
     async def read(self, request: Request) -> Response:
-        return self._answer(record(await self._visible(request), self._urls.base))
+        return self._answer(await self._shown(await self._visible(request)))
+
+    async def _shown(self, item: Listed) -> JSON:
+        """One figure, with why it has its consensus (``ledger.explanation``; null before any computation)."""
+        why = await explanation.explain(self._consensus, self._pool, item.uri, self._clock())
+        return {**record(item, self._urls.base), "consensus": why}
 
     async def update(self, request: Request) -> Response:
         by = await self._member(request)
@@ -235,7 +244,7 @@ class FiguresApi:
         changed = await query.by_id(self._pool, item.id, self._as(by))
         if changed is None:
             raise ApiError(409, "the figure vanished as it was being changed")
-        return self._answer(record(changed, self._urls.base))
+        return self._answer(await self._shown(changed))
 
     async def delete(self, request: Request) -> Response:
         by = await self._member(request)

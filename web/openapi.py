@@ -418,6 +418,61 @@ _SCHEMAS: Final = {
             "published": {"type": "string", "format": "date-time"},
             "updated": {"type": ["string", "null"], "format": "date-time"},
             "figure": _ref("Figure"),
+            "consensus": {
+                "anyOf": [_ref("ConsensusExplanation"), {"type": "null"}],
+                "description": "In the answer for one figure: its consensus here and the claims behind it",
+            },
+        },
+    },
+    "ConsensusExplanation": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["status", "value", "low", "high", "unit", "domains", "contributors", "agreement", "claims"],
+        "properties": {
+            "status": {"enum": ["insufficient", "confirmed", "corrected", "contested"]},
+            "value": {"type": "number", "description": "The consensus value, in the figure's unit"},
+            "low": {"type": "number"},
+            "high": {"type": "number"},
+            "unit": {**_STRING, "description": "The figure's unit code"},
+            "domains": {"type": "integer", "minimum": 0},
+            "contributors": {"type": "integer", "minimum": 0},
+            "agreement": {"type": "number", "minimum": 0, "maximum": 1},
+            "claims": {
+                "type": "array",
+                "description": "Each actor's latest claim, heaviest first",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": [
+                        "actor",
+                        "domain",
+                        "kind",
+                        "value",
+                        "unit",
+                        "parsed",
+                        "version",
+                        "weight",
+                        "reference",
+                    ],
+                    "properties": {
+                        "actor": _STRING,
+                        "domain": _STRING,
+                        "kind": {"enum": ["publish", "endorse", "boost", "correct"]},
+                        "value": {**_STRING, "description": "The value as read, a decimal in the figure's unit"},
+                        "unit": _STRING,
+                        "parsed": {"type": "boolean", "description": "Read from a reply's text"},
+                        "version": {"type": ["integer", "null"], "description": "The version endorsed"},
+                        "weight": {
+                            "type": "number",
+                            "minimum": 0,
+                            "description": "The claim's share of the consensus weight: its actor's weight times"
+                            " its factor, within its domain's trust times the domain's capped weight; 0 when the"
+                            " claim does not count",
+                        },
+                        "reference": {**_STRING, "description": "The activity or object the claim was read from"},
+                    },
+                },
+            },
         },
     },
     "FigurePage": {

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import uuid
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from actors import follows, store
 from actors.actor import Actor, ActorError
@@ -20,7 +22,7 @@ from figures.figure import Figure, figure_from_wire
 from figures.numbers import FiguresError, parse_decimal, wire_decimal
 from figures.units import parse_unit
 from inbox.remote import ActorUnavailable
-from ledger import claims
+from ledger import claims, explanation
 from ledger.consensus import CONSENSUS, ConsensusJob
 from ledger.publication import PublicationError
 
@@ -43,7 +45,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         dest="trust", required=True
     )
     setting = trust.add_parser("set", help="trust a domain: 0 blocks it, 1 counts it as our own")
-    setting.add_argument("domain")
+    setting.add_argument("domain", help="a host name, as in actor ids (a port only in development)")
     setting.add_argument("value", type=float)
     setting.set_defaults(run=with_federation(trust_set))
     trust.add_parser("list", help="domains with a trust set here").set_defaults(run=with_federation(trust_list))
@@ -101,7 +103,21 @@ def _correction(args: argparse.Namespace, unit_code: str) -> JSON | None:
     return correction
 
 
+def _checked_source(source: str | None) -> None:
+    """A correction's source is a web page people can open: an http(s) URL with a host, nothing else."""
+    if source is None:
+        return
+    try:
+        parts = urlsplit(source)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if host is None or parts.scheme not in ("http", "https") or any(c.isspace() for c in source):
+        raise ActorError(f"invalid source {source!r}: not an http(s) URL")
+
+
 async def reply_figure(args: argparse.Namespace, fed: Federation) -> None:
+    _checked_source(args.source)
     instance = fed.instance
     actor = await store.get(instance.pool, args.as_name)
     to, _ = await _parties(fed, args.figure)
@@ -124,17 +140,23 @@ async def reply_figure(args: argparse.Namespace, fed: Federation) -> None:
     create = activity(instance.urls, instance.urls.actor(actor.name), "Create", note, to=to, published=now)
     await _send(fed, actor, create, note)
     figure, _ = await _current(fed, args.figure)
-    claimed = reading.correction(correction, figure) if correction else reading.reply(args.text, figure)
+    known = await instance.pool.fetchval("SELECT value FROM consensus WHERE figure_uri = $1", args.figure)
+    consensus = Decimal(str(known)) if known is not None else None
+    if correction is not None:
+        claimed = reading.correction(correction, figure, consensus)
+    else:
+        claimed = reading.reply(args.text, figure, None, consensus)
     await _record_own(fed, actor, args.figure, claimed, str(note["id"]))
     print(note["id"])
 
 
 async def trust_set(args: argparse.Namespace, fed: Federation) -> None:
     try:
-        await claims.set_trust(fed.instance.pool, args.domain, args.value)
-    except ValueError as error:
+        domain = claims.host_name(args.domain, dev=fed.instance.settings.dev)
+        await claims.set_trust(fed.instance.pool, domain, args.value)
+    except claims.TrustError as error:
         raise ActorError(f"trust {args.domain}: {error}") from None
-    print(f"{args.domain.lower()}\t{args.value}")
+    print(f"{domain}\t{args.value}")
 
 
 async def trust_list(args: argparse.Namespace, fed: Federation) -> None:
@@ -145,13 +167,50 @@ async def trust_list(args: argparse.Namespace, fed: Federation) -> None:
 
 
 async def consensus_show(args: argparse.Namespace, fed: Federation) -> None:
-    row = await fed.instance.pool.fetchrow("SELECT * FROM consensus WHERE figure_uri = $1", args.figure)
-    if row is None:
-        raise PublicationError(f"no consensus computed here for {args.figure}")
+    """The consensus line, then every claim behind it with the weight it carried (``ledger.explanation``)."""
+    uri = await _figure_of(fed, args.figure)
+    job = job_handlers(fed)[CONSENSUS]
+    if not isinstance(job, ConsensusJob):
+        raise ActorError("the consensus job is not available")
+    shown = await explanation.explain(job, fed.instance.pool, uri, fed.instance.clock())
+    if shown is None:
+        raise PublicationError(f"no consensus computed here for {uri}")
+    if args.json:
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
+        return
     print(
-        f"{row['status']}\t{row['value']:.6g}\t{row['low']:.6g}\t{row['high']:.6g}\tdomains={row['domains']}"
-        f"\tcontributors={row['contributors']}\tagreement={row['agreement']:.3f}"
+        f"{shown['status']}\t{shown['value']:.6g}\t{shown['low']:.6g}\t{shown['high']:.6g}\t{shown['unit']}"
+        f"\tdomains={shown['domains']}\tcontributors={shown['contributors']}\tagreement={shown['agreement']:.3f}"
     )
+    for claim in shown["claims"]:
+        version = "" if claim["version"] is None else f"v{claim['version']}"
+        parsed = "parsed" if claim["parsed"] else "given"
+        print(
+            f"{claim['weight']:.4f}\t{claim['kind']}\t{claim['value']}\t{claim['unit']}\t{parsed}\t{version}"
+            f"\t{claim['domain']}\t{claim['actor']}"
+        )
+
+
+async def _figure_of(fed: Federation, ident: str) -> str:
+    """A figure named by its URL, its uuid or its number, as ``figure show`` takes it."""
+    pool = fed.instance.pool
+    text = ident.strip()
+    if text.isdigit():
+        found = await pool.fetchval("SELECT uri FROM figures WHERE id = $1", int(text)) if len(text) < 19 else None
+    else:
+        try:
+            uuid.UUID(text)
+        except ValueError:
+            found = await pool.fetchval("SELECT uri FROM figures WHERE uri = $1", text)
+        else:
+            found = await pool.fetchval(
+                "SELECT uri FROM figures WHERE uri = $1 OR uri LIKE $2 ORDER BY uri = $1 DESC, id LIMIT 1",
+                fed.instance.urls.object(text.lower()),
+                f"%/{text.lower()}",
+            )
+    if found is None:
+        raise PublicationError(f"no figure {ident} known here")
+    return str(found)
 
 
 async def _record_own(
