@@ -21,6 +21,17 @@ LANGUAGES = ("fr", "en")
 _DOMAIN = re.compile(
     r"^(?=.{1,253}(:|$))([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$"
 )
+# Every setting, by its TOML name; its environment variable is CHIFFRES_ and the name in upper case.
+SETTINGS = (
+    "domain",
+    "database_url",
+    "data_dir",
+    "dev",
+    "allowed_private_addresses",
+    "language",
+    "database_deadline",
+    "newcomer_hours",
+)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -125,17 +136,7 @@ def _read_file(path: Path) -> dict[str, object]:
         raise ConfigError(f"CHIFFRES_CONFIG: file not found: {path}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"CHIFFRES_CONFIG: {path} is not valid TOML: {error}") from None
-    known = {
-        "domain",
-        "database_url",
-        "data_dir",
-        "dev",
-        "allowed_private_addresses",
-        "language",
-        "database_deadline",
-        "newcomer_hours",
-    }
-    unknown = sorted(set(data) - known)
+    unknown = sorted(set(data) - set(SETTINGS))
     if unknown:
         raise ConfigError(f"CHIFFRES_CONFIG: unknown setting {unknown[0]!r} in {path}")
     return data
@@ -145,16 +146,7 @@ def load(environ: Mapping[str, str], config_file: Path | None = None) -> Setting
     """Settings from a TOML file (if any) overridden by ``CHIFFRES_*`` variables."""
     path = config_file or (Path(environ["CHIFFRES_CONFIG"]) if environ.get("CHIFFRES_CONFIG") else None)
     raw: dict[str, object] = _read_file(path) if path else {}
-    for key in (
-        "domain",
-        "database_url",
-        "data_dir",
-        "dev",
-        "allowed_private_addresses",
-        "language",
-        "database_deadline",
-        "newcomer_hours",
-    ):
+    for key in SETTINGS:
         env_value = environ.get(f"CHIFFRES_{key.upper()}")
         if env_value is not None and env_value != "":
             raw[key] = env_value
