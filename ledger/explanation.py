@@ -95,12 +95,18 @@ async def explain(job: ConsensusJob, pool: Pool, figure_uri: str, now: datetime)
     claims.sort(key=lambda item: (-item.weight, item.actor))
     return {
         "status": line["status"],
-        "value": line["value"],
-        "low": line["low"],
-        "high": line["high"],
+        "value": significant(line["value"]),
+        "low": significant(line["low"]),
+        "high": significant(line["high"]),
         "unit": unit,
         "domains": line["domains"],
         "contributors": line["contributors"],
         "agreement": line["agreement"],
         "claims": [asdict(item) for item in claims],
     }
+
+
+def significant(value: float | None) -> float | None:
+    """The engine computes in floating point (logarithms, weighted medians): 845.0000000000001 is 845 said
+    noisily. Ten significant digits are more than any consensus is good for, and drop the noise."""
+    return None if value is None else float(f"{value:.10g}")
