@@ -132,7 +132,8 @@ class ConsensusJob:
         """The claims on one figure as the engine takes them (farms grouped), and the policy it weighs them with."""
         policy = await self.policy()
         claims = await self._claims([figure_uri], policy, [])
-        return await self._independent(claims, policy)
+        claims, policy = await self._independent(claims, policy)
+        return await self._members(claims, policy)
 
     async def recompute(self, figure_uri: str) -> Consensus | None:
         """One figure, after a claim or a summary about it arrived (the incremental path)."""
@@ -151,8 +152,9 @@ class ConsensusJob:
     async def _run(self, figures: list[str] | None, skipped: list[str] | None = None) -> dict[str, Consensus]:
         bad: list[str] = [] if skipped is None else skipped
         policy = await self.policy()
-        claims = await self._claims(figures, policy, bad)
-        claims, policy = await self._independent(claims, policy)
+        own_claims = await self._claims(figures, policy, bad)
+        grouped, policy = await self._independent(own_claims, policy)
+        claims, policy = await self._members(grouped, policy)
         summaries = await self._summaries(figures, bad)
         for reason in bad:
             logger.warning("consensus: bad row left out: %s", reason)
@@ -165,11 +167,15 @@ class ConsensusJob:
         }
         previous = {uri: _consensus(uri, row) for uri, row in previous_rows.items()}
         now = self._clock()
-        results = recompute(rows_of(claims, summaries), policy, now, previous).numbers
+        computed = recompute(rows_of(claims, summaries), policy, now, previous).numbers
+        results = {
+            uri: _with_real_domains(result, list(zip(claims, grouped, strict=True)), summaries, policy)
+            for uri, result in computed.items()
+        }
         for uri, result in results.items():
             await self._store(result)
             await self._maybe_publish(uri, result)
-        await self._share(claims, policy, now)
+        await self._share(grouped, policy, now)
         return results
 
     async def _independent(self, claims: list[Claim], policy: Policy) -> tuple[list[Claim], Policy]:
@@ -185,6 +191,42 @@ class ConsensusJob:
         trust = independence.grouped_trust(groups, policy.trust, policy.tau_new)
         grouped = [replace(claim, domain=groups.get(claim.domain, claim.domain)) for claim in claims]
         return grouped, replace(policy, trust=trust)
+
+    async def _members(self, claims: list[Claim], policy: Policy) -> tuple[list[Claim], Policy]:
+        """Our own approved members count as independent contributors, each as a source of its own.
+
+        A domain counts at most as one typical contributor, which is right for a remote domain (its accounts may
+        be one person's) but would leave a community on one instance unable to confirm or correct anything: its
+        members are people the group approved, not accounts anyone can make. Each approved member of the
+        figure's group therefore stands as a source ``DOMAIN/~name`` with our own trust, so that agreeing
+        members confirm or correct a figure among themselves; more instances only add confidence. What the
+        consensus reports as its domains stays the real ones (``_with_real_domains``).
+        """
+        own = [claim for claim in claims if claim.domain == policy.own_domain]
+        if not own:
+            return claims, policy
+        rows = await self._pool.fetch(
+            "SELECT f.uri, fo.follower FROM figures f JOIN follows fo ON fo.followee = f.group_uri"
+            " AND fo.state = 'accepted' WHERE f.uri = ANY($1) AND fo.follower = ANY($2)",
+            sorted({claim.figure for claim in own}),
+            sorted({claim.actor for claim in own}),
+        )
+        approved = {(row["uri"], row["follower"]) for row in rows}
+        members: dict[str, str] = {}
+        for claim in own:
+            name = self._urls.local_name(claim.actor)
+            if name is not None and (claim.figure, claim.actor) in approved:
+                members[claim.actor] = f"{policy.own_domain}/~{name}"
+        if not members:
+            return claims, policy
+        mapped = [
+            replace(claim, domain=members[claim.actor])
+            if claim.domain == policy.own_domain and claim.actor in members
+            else claim
+            for claim in claims
+        ]
+        trust = dict(policy.trust) | dict.fromkeys(members.values(), policy.tau_own)
+        return mapped, replace(policy, trust=trust)
 
     async def _claims(self, figures: list[str] | None, policy: Policy, skipped: list[str]) -> list[Claim]:
         # An unverified claim (relayed without proof of its author) is kept to be seen, but weighs nothing.
@@ -372,6 +414,22 @@ def _sound(what: str, values: Iterable[object], skipped: list[str]) -> bool:
             skipped.append(f"{what}: {error}")
             return False
     return True
+
+
+def _with_real_domains(
+    result: Consensus, claims: list[tuple[Claim, Claim]], summaries: list[Summary], policy: Policy
+) -> Consensus:
+    """The consensus with the number of instances behind it, not of sources: members standing as sources of
+    their own still come from one domain. ``claims`` pairs each claim as the engine took it with the same claim
+    under its real domain; a source this instance does not trust at all counts for nothing, as in the engine."""
+
+    def trusted(source: str) -> bool:
+        level = policy.tau_own if source == policy.own_domain else policy.trust.get(source, policy.tau_new)
+        return level > 0
+
+    domains = {real.domain for taken, real in claims if real.figure == result.figure and trusted(taken.domain)}
+    domains |= {summary.origin for summary in summaries if summary.figure == result.figure and trusted(summary.origin)}
+    return replace(result, domains=len(domains)) if domains else result
 
 
 async def _peer_domains(pool: Pool, urls: Urls) -> set[str]:
