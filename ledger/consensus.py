@@ -12,6 +12,10 @@ two computations that overlap anyway (the batch, a worker started again) cannot 
 A stored row whose values break the bounds every value meets on input (``figures.numbers``: not finite, or 10^15
 and beyond) can only predate those bounds or come from outside the application. It is left out with its reason,
 logged and counted (``BatchReport``), so that one bad row neither freezes its figure nor stops every other one.
+
+Which sources the engine sees (a farm as one, each approved member of ours as one) is ``ledger.sources``. The
+module runs a few lines past 400 because the job's steps — reading claims within their bounds, computing,
+publishing under the row lock — share one transaction discipline that is easier to check in one place.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 from asyncpg import Record
 
@@ -35,10 +38,10 @@ from fedi.database import Connection, Pool, is_unavailable
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
 from figures.numbers import FiguresError, in_range
-from ledger import independence
 from ledger.claims import CONSENSUS, DEFAULT_NEW_TRUST, UNVERIFIED, trust_levels
 from ledger.independence import Independence
 from ledger.publication import Publisher
+from ledger.sources import Sources, instances
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +92,7 @@ class ConsensusJob:
         farms: Independence | None = None,
     ) -> None:
         self._share_summary = share_summary
-        self._farms = farms
+        self._sources = Sources(pool, urls, clock, farms)
         self._pool = pool
         self._urls = urls
         self._clock = clock
@@ -131,9 +134,8 @@ class ConsensusJob:
     async def counted(self, figure_uri: str) -> tuple[list[Claim], Policy]:
         """The claims on one figure as the engine takes them (farms grouped), and the policy it weighs them with."""
         policy = await self.policy()
-        claims = await self._claims([figure_uri], policy, [])
-        claims, policy = await self._independent(claims, policy)
-        return await self._members(claims, policy)
+        seen = await self._sources.of(await self._claims([figure_uri], policy, []), policy)
+        return seen.claims, seen.policy
 
     async def recompute(self, figure_uri: str) -> Consensus | None:
         """One figure, after a claim or a summary about it arrived (the incremental path)."""
@@ -152,9 +154,8 @@ class ConsensusJob:
     async def _run(self, figures: list[str] | None, skipped: list[str] | None = None) -> dict[str, Consensus]:
         bad: list[str] = [] if skipped is None else skipped
         policy = await self.policy()
-        own_claims = await self._claims(figures, policy, bad)
-        grouped, policy = await self._independent(own_claims, policy)
-        claims, policy = await self._members(grouped, policy)
+        seen = await self._sources.of(await self._claims(figures, policy, bad), policy)
+        claims, policy = seen.claims, seen.policy
         summaries = await self._summaries(figures, bad)
         for reason in bad:
             logger.warning("consensus: bad row left out: %s", reason)
@@ -168,65 +169,13 @@ class ConsensusJob:
         previous = {uri: _consensus(uri, row) for uri, row in previous_rows.items()}
         now = self._clock()
         computed = recompute(rows_of(claims, summaries), policy, now, previous).numbers
-        results = {
-            uri: _with_real_domains(result, list(zip(claims, grouped, strict=True)), summaries, policy)
-            for uri, result in computed.items()
-        }
+        behind = instances(seen, summaries)
+        results = {uri: replace(result, domains=behind.get(uri, result.domains)) for uri, result in computed.items()}
         for uri, result in results.items():
             await self._store(result)
             await self._maybe_publish(uri, result)
-        await self._share(grouped, policy, now)
+        await self._share(seen.grouped, policy, now)
         return results
-
-    async def _independent(self, claims: list[Claim], policy: Policy) -> tuple[list[Claim], Policy]:
-        """Claims with the domains of one farm counted as one source, under the lowest trust of its members."""
-        if self._farms is None or not claims:
-            return claims, policy
-        domains = {claim.domain for claim in claims}
-        vetted = set(policy.trust) | await _peer_domains(self._pool, self._urls)
-        known = await independence.facts(self._pool, domains, vetted)
-        groups = independence.sources(known, self._farms, self._clock(), policy.own_domain)
-        if all(groups.get(domain, domain) == domain for domain in domains):
-            return claims, policy
-        trust = independence.grouped_trust(groups, policy.trust, policy.tau_new)
-        grouped = [replace(claim, domain=groups.get(claim.domain, claim.domain)) for claim in claims]
-        return grouped, replace(policy, trust=trust)
-
-    async def _members(self, claims: list[Claim], policy: Policy) -> tuple[list[Claim], Policy]:
-        """Our own approved members count as independent contributors, each as a source of its own.
-
-        A domain counts at most as one typical contributor, which is right for a remote domain (its accounts may
-        be one person's) but would leave a community on one instance unable to confirm or correct anything: its
-        members are people the group approved, not accounts anyone can make. Each approved member of the
-        figure's group therefore stands as a source ``DOMAIN/~name`` with our own trust, so that agreeing
-        members confirm or correct a figure among themselves; more instances only add confidence. What the
-        consensus reports as its domains stays the real ones (``_with_real_domains``).
-        """
-        own = [claim for claim in claims if claim.domain == policy.own_domain]
-        if not own:
-            return claims, policy
-        rows = await self._pool.fetch(
-            "SELECT f.uri, fo.follower FROM figures f JOIN follows fo ON fo.followee = f.group_uri"
-            " AND fo.state = 'accepted' WHERE f.uri = ANY($1) AND fo.follower = ANY($2)",
-            sorted({claim.figure for claim in own}),
-            sorted({claim.actor for claim in own}),
-        )
-        approved = {(row["uri"], row["follower"]) for row in rows}
-        members: dict[str, str] = {}
-        for claim in own:
-            name = self._urls.local_name(claim.actor)
-            if name is not None and (claim.figure, claim.actor) in approved:
-                members[claim.actor] = f"{policy.own_domain}/~{name}"
-        if not members:
-            return claims, policy
-        mapped = [
-            replace(claim, domain=members[claim.actor])
-            if claim.domain == policy.own_domain and claim.actor in members
-            else claim
-            for claim in claims
-        ]
-        trust = dict(policy.trust) | dict.fromkeys(members.values(), policy.tau_own)
-        return mapped, replace(policy, trust=trust)
 
     async def _claims(self, figures: list[str] | None, policy: Policy, skipped: list[str]) -> list[Claim]:
         # An unverified claim (relayed without proof of its author) is kept to be seen, but weighs nothing.
@@ -414,30 +363,6 @@ def _sound(what: str, values: Iterable[object], skipped: list[str]) -> bool:
             skipped.append(f"{what}: {error}")
             return False
     return True
-
-
-def _with_real_domains(
-    result: Consensus, claims: list[tuple[Claim, Claim]], summaries: list[Summary], policy: Policy
-) -> Consensus:
-    """The consensus with the number of instances behind it, not of sources: members standing as sources of
-    their own still come from one domain. ``claims`` pairs each claim as the engine took it with the same claim
-    under its real domain; a source this instance does not trust at all counts for nothing, as in the engine."""
-
-    def trusted(source: str) -> bool:
-        level = policy.tau_own if source == policy.own_domain else policy.trust.get(source, policy.tau_new)
-        return level > 0
-
-    domains = {real.domain for taken, real in claims if real.figure == result.figure and trusted(taken.domain)}
-    domains |= {summary.origin for summary in summaries if summary.figure == result.figure and trusted(summary.origin)}
-    return replace(result, domains=len(domains)) if domains else result
-
-
-async def _peer_domains(pool: Pool, urls: Urls) -> set[str]:
-    """The domains of the peers the admin added: they are vetted, whatever their age."""
-    rows = await pool.fetch(
-        "SELECT followee FROM follows WHERE follower = $1 AND state = 'accepted'", urls.instance_actor()
-    )
-    return {(urlsplit(row["followee"]).netloc or "").lower() for row in rows}
 
 
 def _consensus(figure_uri: str, row: dict[str, object]) -> Consensus:
