@@ -16,7 +16,7 @@ from datetime import datetime
 import numpy as np
 
 from consensus.estimator import Layout, estimate, layout, residuals
-from consensus.median import Floats, Ints
+from consensus.median import Bools, Floats, Ints
 from consensus.reliability import Reputation, tally
 from consensus.rows import Rows
 from consensus.status import CODES, NONE, Settlement, settle
@@ -51,16 +51,26 @@ class _Previous:
     settled_at: Floats
 
 
-def recompute(rows: Rows, policy: Policy, now: datetime, previous: Mapping[str, Consensus] | None = None) -> Outcome:
+def recompute(
+    rows: Rows,
+    policy: Policy,
+    now: datetime,
+    previous: Mapping[str, Consensus] | None = None,
+    published: Mapping[str, float] | None = None,
+) -> Outcome:
+    """``published``: each figure's current published value, when the caller knows it; otherwise the latest
+    publish claim stands for it (a publisher's later correction of her own figure then hides it)."""
     tau = np.array([policy.tau(name) for name in rows.domains.names], dtype=np.float64)
     lay, vlay = layout(rows, tau), vote_layout(rows, tau)
     prev = _previous(rows, previous or {})
     actors = len(rows.actors)
-    weights = Reputation.empty(actors).weights(policy)
+    reputation = Reputation.empty(actors)
+    weights, maturity = reputation.weights(policy), reputation.maturity(policy)
     for _ in range(policy.iterations):
-        weights = _round(lay, vlay, weights, policy, prev.settled_at, actors)
-    out = estimate(lay, weights, policy)
-    result = settle(lay, out, policy, _published(rows), prev.status, prev.value)
+        reputation = _round(lay, vlay, weights, maturity, policy, prev.settled_at, actors)
+        weights, maturity = reputation.weights(policy), reputation.maturity(policy)
+    out = estimate(lay, weights, policy, maturity)
+    result = settle(lay, out, policy, _published(rows, published or {}), prev.status, prev.value)
     votes = vote(vlay, weights, policy, prev.settled_at)
     return Outcome(
         numbers=_numbers(rows, lay, result, previous or {}, now),
@@ -70,12 +80,14 @@ def recompute(rows: Rows, policy: Policy, now: datetime, previous: Mapping[str, 
     )
 
 
-def _round(lay: Layout, vlay: VoteLayout, weights: Floats, policy: Policy, settled_at: Floats, actors: int) -> Floats:
-    out = estimate(lay, weights, policy)
+def _round(
+    lay: Layout, vlay: VoteLayout, weights: Floats, maturity: Floats, policy: Policy, settled_at: Floats, actors: int
+) -> Reputation:
+    out = estimate(lay, weights, policy, maturity)
     n, sum_r2 = tally(lay.actor, residuals(lay, out, policy, settled_at), actors)
     votes = vote(vlay, weights, policy, settled_at)
     n_cat, agree = tally_votes(vlay, votes.agree, actors)
-    return Reputation(n, sum_r2, n_cat, agree).weights(policy)
+    return Reputation(n, sum_r2, n_cat, agree)
 
 
 def _previous(rows: Rows, previous: Mapping[str, Consensus]) -> _Previous:
@@ -98,12 +110,24 @@ def _to_z(value: float, log: bool) -> float:
     return math.log(value) if value > 0 else math.nan
 
 
-def _published(rows: Rows) -> Floats:
-    """The value of each figure's latest publish claim (NaN when none is among the claims)."""
+def _from_z(z: Floats, log: Bools) -> Floats:
+    """Back from the engine's scale; a linear figure's large values never go through ``exp``."""
+    out = np.array(z, dtype=np.float64)
+    out[log] = np.exp(z[log])
+    return out
+
+
+def _published(rows: Rows, known: Mapping[str, float]) -> Floats:
+    """Each figure's published value in the working scale: the one ``known``, else its latest publish claim's
+    (NaN when neither)."""
     published = np.full(len(rows.figures), np.nan)
     idx = np.flatnonzero(rows.publish & (rows.label < 0))
     idx = idx[np.argsort(rows.at[idx], kind="stable")]
     published[rows.fig[idx]] = rows.z[idx]  # later rows overwrite earlier ones
+    for name, value in known.items():
+        fid = rows.figures.index.get(name)
+        if fid is not None and math.isfinite(value):
+            published[fid] = _to_z(value, bool(rows.log[fid]))
     return published
 
 
@@ -111,9 +135,7 @@ def _numbers(
     rows: Rows, lay: Layout, result: Settlement, previous: Mapping[str, Consensus], now: datetime
 ) -> dict[str, Consensus]:
     present = np.unique(lay.gf)
-    ys = {
-        k: np.where(rows.log, np.exp(v), v) for k, v in (("v", result.value), ("lo", result.low), ("hi", result.high))
-    }
+    ys = {k: _from_z(v, rows.log) for k, v in (("v", result.value), ("lo", result.low), ("hi", result.high))}
     answer: dict[str, Consensus] = {}
     for fid in present.tolist():
         name = rows.figures.names[fid]

@@ -1,13 +1,17 @@
-"""One weighted pass over numeric claims: domain estimates, figure medians, spreads, residuals.
+"""One weighted pass over numeric claims: domain estimates, figure values, spreads, residuals.
 
 The batch alternates this pass with new actor weights; the incremental ledger runs it once on the one
 figure a claim touched.  Both therefore compute exactly the same thing for the same weights.
 
 Levels: an actor's claim weight is w_a × factor; a domain's estimate is the weighted median of its
-actors and its weight W = τ_d · min(Σ w_a, C); the figure's value is a Huber M-estimate over the domain
-estimates that may carry it (a lone domain cannot, against two that agree).  Residuals are measured
-against the figure's weighted median *without the actor's own domain*, so a domain can never vouch for
-itself.
+actors and its weight W = τ_d · min(Σ w_a, C).
+The figure's value starts from the weighted median of the domains that may carry it (a lone heavy domain
+cannot, against two that agree), moves to a robust Huber centre, and ends as an M-estimate that averages
+the established sources within ``location_k`` spreads and leaves out anything beyond ``reject``: on real
+data sources share their errors and averaging beats any median (Weather), while a blunder or a vandal's
+value must not move a figure at all.  Residuals are measured against the figure's weighted median
+*without the actor's own domain*, so a domain can never vouch for itself, in units of a spread taken
+around the weighted median, so that a crowd pulling the average cannot excuse itself.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from consensus.rows import Rows
 from consensus.vocabulary import Policy
 
 MAD_TO_SIGMA = 1.4826
+SPREAD_SHARE = 0.25  # no domain holds more than this share of a figure's spread (see ``estimate``)
+ROBUST_STEPS = 3  # Huber reweightings from the weighted median to the robust centre
 
 
 @dataclass
@@ -95,7 +101,9 @@ def claim_weights(lay: Layout, actor_w: Floats) -> Floats:
     return np.asarray(own * lay.factor, dtype=np.float64)
 
 
-def estimate(lay: Layout, actor_w: Floats, policy: Policy) -> Estimate:
+def estimate(lay: Layout, actor_w: Floats, policy: Policy, maturity: Floats | None = None) -> Estimate:
+    """``maturity`` (per actor, in [0, 1]; none means all established) sets how far a domain may pull the
+    value beyond the robust centre: see ``_reach``."""
     cw = claim_weights(lay, actor_w)
     groups, figures = lay.groups, lay.figures
     gids = np.arange(groups, dtype=np.int64)
@@ -113,12 +121,33 @@ def estimate(lay: Layout, actor_w: Floats, policy: Policy) -> Estimate:
     loo = spread.median(lay.gf, pos, w_val)
     loo = np.where(total[lay.gf] - weight > 0, loo, np.nan)
     w_loc = w_val * _eligible(lay, est, weight, order, policy) if policy.corroboration else w_val
-    zhat = Cumulated(est[order], w_loc[order], lay.gf[order], figures).median(fids)
-    scale = _scale(lay, est, w_val, zhat, policy)
-    zhat = _huber(lay, est, w_loc, zhat, scale, policy)
+    centre = Cumulated(est[order], w_loc[order], lay.gf[order], figures).median(fids)
+    scale = _scale(lay, est, w_val, centre, policy)
+    robust = _huber(lay, est, w_loc, centre, scale, policy, policy.huber_k, ROBUST_STEPS)
+    # A weighted MAD collapses to nothing when one domain outweighs the others, and every other domain
+    # then looks like a blunder; with no domain counting for more than a quarter of the weight it cannot.
+    spread_w = np.minimum(w_val, SPREAD_SHARE * group_sum(lay.gf, w_val, figures)[lay.gf])
+    vscale = np.maximum(_scale(lay, est, w_val, robust, policy), _scale(lay, est, spread_w, robust, policy))
+    zhat = _huber(lay, est, w_loc, robust, vscale, policy, _reach(lay, cw, sumw, maturity, policy), policy.huber_steps)
     share = np.where(sumw[lay.group] > 0, cw / np.where(sumw[lay.group] > 0, sumw[lay.group], 1.0), 0.0)
     effective = weight[lay.group] * share
     return Estimate(est, sumw, weight, loo, zhat, scale, total, effective, spread)
+
+
+def _reach(lay: Layout, cw: Floats, sumw: Floats, maturity: Floats | None, policy: Policy) -> Floats:
+    """Huber's constant per domain: ``location_k`` for a domain of established actors, ``huber_k`` for
+    one of newcomers, in proportion to the weight its established actors carry.
+
+    Sources everybody relies on share their errors, and averaging them beats any median (Weather: the
+    mean's 4.78 against the median's 4.99); a value from a source seen once is where vandalism comes
+    from, and within a few spreads it would pull an average as far as an honest one (measured on
+    vandalised synthetic sets: a plain median beat an averaging estimate on 44 of 252 of them, on 13
+    when only established sources average)."""
+    if maturity is None:
+        return np.full(lay.groups, policy.location_k)
+    own = np.where(lay.actor >= 0, maturity[np.maximum(lay.actor, 0)], 1.0)
+    share = group_sum(lay.group, cw * own, lay.groups) / np.where(sumw > 0, sumw, 1.0)
+    return np.asarray(policy.huber_k + (policy.location_k - policy.huber_k) * np.clip(share, 0.0, 1.0))
 
 
 def _eligible(lay: Layout, est: Floats, weight: Floats, order: Ints, policy: Policy) -> Floats:
@@ -131,45 +160,50 @@ def _eligible(lay: Layout, est: Floats, weight: Floats, order: Ints, policy: Pol
     every figure."""
     live = weight[order] > 0
     keep = order[live]
-    z, f = est[keep], lay.gf[keep]
+    z, f, w = est[keep], lay.gf[keep], weight[keep]
     width = np.where(lay.log[f], math.log1p(policy.tolerance), policy.tolerance * np.abs(z))
     gap_ok = (f[1:] == f[:-1]) & (z[1:] - z[:-1] <= np.maximum(width[1:], width[:-1]))
     paired = np.zeros(len(keep), dtype=bool)
     paired[1:] |= gap_ok
     paired[:-1] |= gap_ok
-    has_pair = group_sum(f, paired, lay.figures) > 0
+    lightest = np.full(lay.figures, np.inf)
+    np.minimum.at(lightest, f[1:][gap_ok], (w[1:] + w[:-1])[gap_ok])
     eligible = np.ones(len(est))
-    eligible[keep] = np.where(has_pair[f] & ~paired, 0.0, 1.0)
+    eligible[keep] = np.where(~paired & (w >= lightest[f]), 0.0, 1.0)
     return eligible
 
 
-def _huber(lay: Layout, est: Floats, w: Floats, zhat: Floats, scale: Floats, policy: Policy) -> Floats:
-    """Huber's M-estimate of location over the domain estimates, started from the weighted median.
+def _huber(
+    lay: Layout, est: Floats, w: Floats, start: Floats, scale: Floats, policy: Policy, k: float | Floats, steps: int
+) -> Floats:
+    """Huber's M-estimate of location over the domain estimates, from ``start``, blunders left out.
 
-    Within ``huber_k`` spreads of the centre it averages, which uses the information a median throws
-    away when errors are light-tailed; beyond, a domain's pull stops growing with its distance, so a
-    far value moves the figure by at most its weight's share of ``huber_k`` spreads."""
-    z = zhat
-    if policy.huber_k <= 0:
-        return z
-    for _ in range(policy.huber_steps):
-        u = np.abs(est - z[lay.gf]) / (policy.huber_k * scale[lay.gf])
-        hw = w * np.minimum(1.0, 1.0 / np.maximum(u, 1e-300))
+    Within ``k`` spreads (a constant or one per domain) of the centre it averages; beyond, a
+    domain's pull stops growing with its distance, and beyond ``policy.reject`` spreads it has none:
+    a value that far is a blunder or vandalism, not a measurement, and must not move the figure."""
+    z = start
+    for _ in range(steps):
+        u = np.abs(est - z[lay.gf]) / scale[lay.gf]
+        hw = w * np.where(u < policy.reject, np.minimum(1.0, k / np.maximum(u, 1e-300)), 0.0)
         sw = group_sum(lay.gf, hw, lay.figures)
         moved = group_sum(lay.gf, hw * est, lay.figures) / np.where(sw > 0, sw, 1.0)
         z = np.where(sw > 0, moved, z)
     return np.asarray(z, dtype=np.float64)
 
 
-def _scale(lay: Layout, est: Floats, w_val: Floats, zhat: Floats, policy: Policy) -> Floats:
-    """Weighted MAD of the domain estimates around the consensus, floored.
+def _scale(lay: Layout, est: Floats, w_val: Floats, centre: Floats, policy: Policy) -> Floats:
+    """Weighted MAD of the domain estimates around ``centre``, floored.
 
     Weighted by domain so that a brigade of identical claims cannot shrink the spread and make honest
-    actors look wild."""
-    dev = np.abs(est - zhat[lay.gf])
+    actors look wild, and by reliability so that a crowd of discredited claims cannot widen it and
+    excuse itself.  The reputations' spread is taken around the weighted median, never around the
+    figure's averaged value: measured on the synthetic protocol, a majority of hijacked accounts that
+    pulls the average also widens a spread taken around it, looks less wild, keeps its weight and
+    wins (placement (c) at q = .6: targeted error 0.80 against 0.02)."""
+    dev = np.abs(est - centre[lay.gf])
     order = np.lexsort((dev, lay.gf))
     mad = Cumulated(dev[order], w_val[order], lay.gf[order], lay.figures).median(np.arange(lay.figures, dtype=np.int64))
-    floor = np.where(lay.log, policy.s_min, policy.s_min * np.abs(zhat))
+    floor = np.where(lay.log, policy.s_min, policy.s_min * np.abs(centre))
     return np.asarray(np.fmax(np.fmax(MAD_TO_SIGMA * mad, floor), 1e-12), dtype=np.float64)
 
 

@@ -63,7 +63,7 @@ class IncrementalConsensus:
     def weight(self, actor: str) -> float:
         aid = self.actors.index.get(actor)
         if aid is None:
-            return float(Reputation.empty(1).weights(self.policy, self.reputation.typical(self.policy))[0])
+            return float(Reputation.empty(1).weights(self.policy, self.reputation)[0])
         return float(self._weights(np.array([aid]))[0])
 
     def consensus(self, figure: str) -> Consensus | None:
@@ -117,7 +117,7 @@ class IncrementalConsensus:
     def _weights(self, actor_ids: Ints) -> Floats:
         rep = self.reputation
         sub = Reputation(rep.n[actor_ids], rep.sum_r2[actor_ids], rep.n_cat[actor_ids], rep.agree[actor_ids])
-        return sub.weights(self.policy, rep.typical(self.policy))
+        return sub.weights(self.policy, rep)
 
     def _rows(self, fig: _Figure) -> tuple[Rows, Floats]:
         """This figure's claims as Rows with local actor ids, and each row's global actor id."""
@@ -159,9 +159,10 @@ class IncrementalConsensus:
         local_w = np.ones(len(lay.rows))
         real = gactor >= 0
         local_w[real] = self._weights(gactor[real])
-        weights = np.zeros(len(rows))
+        weights, maturity = np.zeros(len(rows)), np.ones(len(rows))
         weights[lay.actor[real]] = local_w[real]
-        out = estimate(lay, weights, self.policy)
+        maturity[lay.actor[real]] = self.reputation.maturity(self.policy)[gactor[real]]
+        out = estimate(lay, weights, self.policy, maturity)
         self._learn(fig, lay, out, row_of, gactor)
         fig.consensus = self._consensus(name, fig, lay, out, now)
         return fig.consensus

@@ -47,14 +47,13 @@ class Reputation:
             self.n, self.sum_r2 = np.concatenate([self.n, pad]), np.concatenate([self.sum_r2, pad])
             self.n_cat, self.agree = np.concatenate([self.n_cat, pad]), np.concatenate([self.agree, pad])
 
-    def weights(self, policy: Policy, typical: float | None = None) -> Floats:
+    def weights(self, policy: Policy, population: Reputation | None = None) -> Floats:
         """GTM precision, capped by ``w_max`` and by what the actor's record can justify (``ceiling``).
 
-        ``typical`` defaults to this population's (see ``typical``); the incremental engine, which weighs
-        one figure's actors at a time, passes the whole population's."""
-        raw = self._raw(policy)
-        ref = self.typical(policy) if typical is None else typical
-        return np.asarray(np.minimum(raw, self.ceiling(policy, ref)), dtype=np.float64)
+        ``population`` (default: these actors) sets the typical weight; the incremental engine, which
+        weighs one figure's actors at a time, passes the whole population."""
+        whole = self if population is None else population
+        return np.asarray(np.minimum(self._raw(policy), self.ceiling(policy, whole.typical(policy))), dtype=np.float64)
 
     def _raw(self, policy: Policy) -> Floats:
         variance = (2 * policy.beta + self.sum_r2) / (policy.prior_claims + self.n)
@@ -77,11 +76,22 @@ class Reputation:
     def ceiling(self, policy: Policy, typical: float) -> Floats:
         """A source earns weight: until ``earn_claims`` of its claims have counted, it weighs at most
         (k + 1) / (``earn_claims`` + 1) of the typical weight after k of them, so one seen once starts
-        below the sources the instance relies on, never above.  Only claims that counted (made before
-        the figure settled) earn: copying settled values never lifts the bound."""
+        below the sources the instance relies on, never above; after that, one more typical weight per
+        ``prior_claims`` claims of record.  A record of two claims is still mostly prior, and the prior
+        guesses better than the sources everybody relies on do on real data (measured on vandalised
+        sets: vandals seen twice weighed 0.68, the honest sources 0.45, and won their figures).  Only
+        claims that counted (made before the figure settled) earn: copying settled values never lifts
+        the bound."""
         seen = self.n + self.n_cat
         young = typical * (seen + 1) / (policy.earn_claims + 1)
-        return np.asarray(np.where(seen < policy.earn_claims, np.minimum(young, policy.w_max), policy.w_max))
+        grown = typical * (1 + np.maximum(seen - policy.earn_claims, 0) / policy.prior_claims)
+        bound = np.where(seen < policy.earn_claims, young, grown)
+        return np.asarray(np.minimum(bound, policy.w_max), dtype=np.float64)
+
+    def maturity(self, policy: Policy) -> Floats:
+        """1 for the established actors (``earn_claims`` counted claims or more), 0 for newcomers."""
+        seen = self.n + self.n_cat
+        return np.asarray(seen >= policy.earn_claims, dtype=np.float64)
 
     def accuracy_factor(self, policy: Policy) -> Floats:
         seen = self.n_cat.sum()

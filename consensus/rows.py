@@ -143,6 +143,17 @@ class RowBuilder:
         if added:
             self._floats["count"][-1] = float(summary.count)
 
+    def numeric(self) -> tuple[Ints, Floats]:
+        """Figure id and value of every numeric claim added so far (labels left out)."""
+        fig = np.frombuffer(self._ints["fig"], dtype=np.int64)
+        value = np.frombuffer(self._floats["value"], dtype=np.float64)
+        keep = np.frombuffer(self._ints["label"], dtype=np.int64) < 0
+        return fig[keep].copy(), value[keep].copy()
+
+    def interval(self) -> None:
+        """Work every claim added so far on a linear scale (see ``_log_figures``)."""
+        self._ratio = array("b", bytes(len(self._ratio)))
+
     def build(self) -> Rows:
         ints = {k: np.frombuffer(v, dtype=np.int64).copy() for k, v in self._ints.items()}
         floats = {k: np.frombuffer(v, dtype=np.float64).copy() for k, v in self._floats.items()}

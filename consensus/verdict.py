@@ -42,12 +42,13 @@ def wire(consensus: Consensus, figure: Figure, computed_by: str) -> dict[str, An
 
 
 def line(consensus: Consensus, figure: Figure, lang: Lang) -> str:
-    """The status line shown in the figure's content."""
-    people, places = consensus.contributors, consensus.domains
+    """The status line shown in the figure's content.
+
+    It carries no count: a Note is only updated when the status or the value moves, and "confirmed by
+    4 contributors" would stay on display long after a fifth had joined. The counts are in the
+    ``consensus`` object, with the time they were computed."""
     if consensus.status is Status.CONFIRMED:
-        if lang == "fr":
-            return f"✔ confirmé par {people} contributeurs de {places} instances"
-        return f"✔ confirmed by {people} contributors from {places} instances"
+        return "✔ confirmé par les contributeurs" if lang == "fr" else "✔ confirmed by contributors"
     if consensus.status is Status.CORRECTED:
         value = format_value(_decimal(consensus.value, figure), figure.unit, lang)
         published = format_value(figure.value, figure.unit, lang)
@@ -56,8 +57,8 @@ def line(consensus: Consensus, figure: Figure, lang: Lang) -> str:
         return f"⚠ corrected: {value} ({published} published)"
     if consensus.status is Status.CONTESTED:
         if lang == "fr":
-            return f"⚖ contesté : {people} contributeurs de {places} instances ne s'accordent pas"
-        return f"⚖ contested: {people} contributors from {places} instances disagree"
+            return "⚖ contesté : les contributeurs ne s'accordent pas"
+        return "⚖ contested: contributors disagree"
     return "… en attente de confirmations" if lang == "fr" else "… awaiting confirmations"
 
 

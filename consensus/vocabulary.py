@@ -105,11 +105,16 @@ class Policy:
     - ``tolerance``: values within 5 % agree; ``confirm`` of the weight must agree to settle, and a
       settled status holds until agreement falls ``margin`` below that (hysteresis).
     - ``corroboration``: when two or more domains agree within ``tolerance``, a domain that agrees with
-      none cannot be the value, whatever its weight.
+      none and weighs as much as the lightest such pair cannot be the value (one source never outvotes
+      two independent ones that agree).
     - ``huber_k``: Huber's constant (1.345, the textbook choice: 95 % of a mean's efficiency under
-      Gaussian errors), for the figure's value (an M-estimate over domain estimates, ``huber_steps``
-      reweightings from the weighted median) and for reputations (the loss is linear beyond it); 0 gives
-      back the weighted median and the squared loss.
+      Gaussian errors) for reputations (the loss is linear beyond it), for the robust centre (three
+      reweightings from the weighted median) and for newcomers' pull on the value.
+    - ``location_k``: the value is an M-estimate from the robust centre (``huber_steps`` reweightings):
+      established sources average within ``location_k`` spreads, newcomers within ``huber_k``; beyond
+      ``reject`` spreads a domain does not count at all (``consensus.estimator``).
+    - ``superseded``: a Like or boost of a version since replaced by another value is evidence for that
+      value, weighed ``superseded`` per version since (the consensus is about the current version).
     - ``earn_claims``: until that many of its claims have counted, an actor weighs at most
       (k + 1) / (``earn_claims`` + 1) of the established actors' typical weight (see
       ``consensus.reliability``).
@@ -137,16 +142,21 @@ class Policy:
     incumbency: bool = True
     corroboration: bool = True
     huber_k: float = 1.345
-    huber_steps: int = 3
+    location_k: float = 3.0
+    reject: float = 6.0
+    huber_steps: int = 20
     earn_claims: int = 2
+    superseded: float = 0.1
 
     def __post_init__(self) -> None:
         if self.alpha <= -1 or self.beta <= 0 or self.w_max <= 0 or self.domain_cap <= 0:
             raise ConsensusError("policy: alpha > -1, beta, w_max and domain_cap > 0 are required")
         if not 0 < self.confirm <= 1 or not 0 <= self.margin < self.confirm or self.iterations < 1:
             raise ConsensusError("policy: need 0 < confirm <= 1, 0 <= margin < confirm, iterations >= 1")
-        if self.huber_k < 0 or self.huber_steps < 0 or self.earn_claims < 0:
-            raise ConsensusError("policy: huber_k, huber_steps and earn_claims must not be negative")
+        if min(self.huber_k, self.location_k, self.reject, self.huber_steps, self.earn_claims) < 0:
+            raise ConsensusError("policy: huber_k, location_k, reject, huber_steps, earn_claims must not be negative")
+        if not 0 <= self.superseded <= 1:
+            raise ConsensusError("policy: superseded lies in [0, 1]")
         if any(not 0 <= t <= 1 for t in (self.tau_own, self.tau_new, *self.trust.values())):
             raise ConsensusError("policy: trust values lie in [0, 1]")
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import io
 import json
+import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -99,7 +101,7 @@ def test_weather_beats_median_and_mean() -> None:
 def test_numbers_only_leaves_the_labels_out() -> None:
     report = evaluate(io.StringIO(CLAIMS), io.StringIO("rent\t845\nsky\tblue\n"), numbers_only=True)
     assert report["claims"] == 5
-    assert report["categorical"] == {"objects": 0, "error_rate": pytest.approx(float("nan"), nan_ok=True)}
+    assert report["categorical"] == {"objects": 0, "error_rate": None}
 
 
 @pytest.mark.skipif(not WEATHER.exists(), reason="the Weather data set is not beside the checkout")
@@ -119,3 +121,35 @@ def test_weather_numbers_alone_beat_the_median() -> None:
     assert isinstance(report["mae"], float)
     assert report["claims"] == 10692
     assert report["mae"] < median["mae"]
+
+
+def _objects(spread: Callable[[float], float], seed: int = 1) -> str:
+    rng = random.Random(seed)
+    lines = []
+    for o in range(40):
+        size = 10 ** rng.uniform(0, 5)
+        lines += [f"o{o}\t{size + rng.gauss(0, spread(size)):.6g}\ts{s}" for s in range(5)]
+    return "\n".join(lines) + "\n"
+
+
+def test_the_scale_follows_how_disagreements_grow() -> None:
+    """Populations disagree by percents, temperatures by degrees: the data says which it is."""
+    ratio = read_claims(io.StringIO(_objects(lambda size: 0.02 * size)))
+    interval = read_claims(io.StringIO(_objects(lambda size: 3.0)))
+    assert ratio.log.all()
+    assert not interval.log.any()
+    forced = read_claims(io.StringIO(_objects(lambda size: 0.02 * size)), scale="interval")
+    assert not forced.log.any()
+    with pytest.raises(ConsensusError, match="scale must be one of"):
+        read_claims(io.StringIO(CLAIMS), scale="loglog")
+
+
+def test_too_few_objects_keep_the_logarithms() -> None:
+    assert read_claims(io.StringIO(CLAIMS)).log.any()
+
+
+@pytest.mark.skipif(not WEATHER.exists(), reason="the Weather data set is not beside the checkout")
+def test_weather_temperatures_are_an_interval_scale() -> None:
+    with (WEATHER / "claims.tsv").open() as claims, (WEATHER / "truth.tsv").open() as truth:
+        report = evaluate(claims, truth, 0.01)
+    assert report["scale"] == "interval"

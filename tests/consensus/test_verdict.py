@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import jsonschema
@@ -27,8 +28,9 @@ def _consensus(status: Status, value: float = 845.0) -> Consensus:
 
 
 def test_lines_in_french_and_english() -> None:
-    assert line(_consensus(Status.CONFIRMED, 812.0), FIGURE, "fr") == "✔ confirmé par 7 contributeurs de 3 instances"
-    assert line(_consensus(Status.CONFIRMED, 812.0), FIGURE, "en") == "✔ confirmed by 7 contributors from 3 instances"
+    assert line(_consensus(Status.CONFIRMED, 812.0), FIGURE, "fr") == "✔ confirmé par les contributeurs"
+    assert line(_consensus(Status.CONFIRMED, 812.0), FIGURE, "en") == "✔ confirmed by contributors"
+    assert line(_consensus(Status.CONTESTED), FIGURE, "fr") == "⚖ contesté : les contributeurs ne s'accordent pas"
     corrected = line(_consensus(Status.CORRECTED), FIGURE, "fr")
     assert corrected.startswith("⚠ corrigé : 845")
     assert "(812" in corrected
@@ -46,3 +48,13 @@ def test_wire_object_validates_and_rounds_to_the_figures_precision() -> None:
     insufficient = wire(_consensus(Status.INSUFFICIENT), FIGURE, "https://chiffres.test/actor")
     assert "value" not in insufficient
     jsonschema.validate(insufficient, schema)
+
+
+def test_no_line_carries_a_count_that_would_go_stale() -> None:
+    """The Note is updated only when the status or the value moves: a count in it would lie soon after."""
+    for status in Status:
+        for lang in ("fr", "en"):
+            for count in (_consensus(status), replace(_consensus(status), contributors=123, domains=67)):
+                text = line(count, FIGURE, lang)
+                for number in ("123", "67", " 7 ", " 3 "):
+                    assert number not in text
