@@ -40,7 +40,7 @@ from inbox.handlers import HANDLERS
 from inbox.processor import Processor
 from inbox.relay import RELAY, Relayer
 from inbox.remote import RemoteActors
-from ledger.consensus import CONSENSUS, ConsensusJob, Periodic
+from ledger.consensus import CONSENSUS, ConsensusJob, Periodic, thresholds
 from ledger.independence import Independence
 from ledger.peers import Sharing
 from ledger.publication import Publisher
@@ -145,6 +145,7 @@ def job_handlers(fed: Federation) -> dict[str, Handler]:
             Publisher(instance.pool, instance.urls, instance.clock, language),
             Sharing(instance.pool, instance.urls, instance.clock),
             farms=farms(instance.settings),
+            base=thresholds(instance.settings),
         ),
         RELAY: Relayer(instance.pool, instance.urls, instance.clock),
         DELIVER: Deliverer(

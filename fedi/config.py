@@ -31,6 +31,10 @@ SETTINGS = (
     "language",
     "database_deadline",
     "newcomer_hours",
+    "consensus_min_sources",
+    "consensus_min_contributors",
+    "consensus_agreement",
+    "consensus_tolerance",
 )
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -56,6 +60,13 @@ class Settings:
     # How long a new domain must be known before it counts as a source of its own (ledger.independence);
     # None: a day, or nothing in development, where a trial on localhost has no history to wait for.
     newcomer_hours: float | None = None
+    # When a figure's consensus may settle (``consensus.vocabulary.Policy``): how many independent sources
+    # (instances, or approved members of ours), how many effective contributors, the share of the weight
+    # that must agree, and within what relative distance values agree.
+    consensus_min_sources: int = 2
+    consensus_min_contributors: float = 3.0
+    consensus_agreement: float = 0.6
+    consensus_tolerance: float = 0.05
 
     @property
     def scheme(self) -> str:
@@ -128,6 +139,24 @@ def _parse_amount(name: str, value: object, wanted: str, *, allow_zero: bool) ->
     return amount
 
 
+def _parse_count(name: str, value: object) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"CHIFFRES_{name.upper()}: {value!r} is not a whole number of 1 or more")
+    return int(text)
+
+
+def _parse_share(name: str, value: object, low: float, high: float) -> float:
+    problem = ConfigError(f"CHIFFRES_{name.upper()}: {value!r} is not a number in ]{low:g}, {high:g}]")
+    try:
+        share = float(str(value).strip())
+    except ValueError:
+        raise problem from None
+    if not low < share <= high:
+        raise problem
+    return share
+
+
 def _read_file(path: Path) -> dict[str, object]:
     try:
         with path.open("rb") as handle:
@@ -160,6 +189,12 @@ def load(environ: Mapping[str, str], config_file: Path | None = None) -> Setting
         language=_parse_language(raw.get("language", "fr")),
         database_deadline=_parse_seconds("database_deadline", raw.get("database_deadline", 60)),
         newcomer_hours=_parse_hours("newcomer_hours", raw["newcomer_hours"]) if "newcomer_hours" in raw else None,
+        consensus_min_sources=_parse_count("consensus_min_sources", raw.get("consensus_min_sources", 2)),
+        consensus_min_contributors=_parse_share(
+            "consensus_min_contributors", raw.get("consensus_min_contributors", 3), 0, 1000
+        ),
+        consensus_agreement=_parse_share("consensus_agreement", raw.get("consensus_agreement", 0.6), 0.5, 1),
+        consensus_tolerance=_parse_share("consensus_tolerance", raw.get("consensus_tolerance", 0.05), 0, 0.5),
     )
 
 

@@ -34,6 +34,7 @@ from consensus.batch import recompute
 from consensus.incremental import IncrementalConsensus
 from consensus.rows import rows_of
 from consensus.vocabulary import Claim, Consensus, ConsensusError, Kind, Policy, Status, Summary
+from fedi.config import Settings
 from fedi.database import Connection, Pool, is_unavailable
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
@@ -90,7 +91,9 @@ class ConsensusJob:
         share_summary: ShareSummary | None = None,
         *,
         farms: Independence | None = None,
+        base: Policy | None = None,
     ) -> None:
+        self._base = base or Policy()
         self._share_summary = share_summary
         self._sources = Sources(pool, urls, clock, farms)
         self._pool = pool
@@ -129,7 +132,8 @@ class ConsensusJob:
                 return
 
     async def policy(self) -> Policy:
-        return Policy(own_domain=self._urls.domain, tau_new=DEFAULT_NEW_TRUST, trust=await trust_levels(self._pool))
+        trust = await trust_levels(self._pool)
+        return replace(self._base, own_domain=self._urls.domain, tau_new=DEFAULT_NEW_TRUST, trust=trust)
 
     async def counted(self, figure_uri: str) -> tuple[list[Claim], Policy]:
         """The claims on one figure as the engine takes them (farms grouped), and the policy it weighs them with."""
@@ -168,7 +172,13 @@ class ConsensusJob:
         }
         previous = {uri: _consensus(uri, row) for uri, row in previous_rows.items()}
         now = self._clock()
-        computed = recompute(rows_of(claims, summaries), policy, now, previous).numbers
+        published = {
+            row["uri"]: float(row["value"])
+            for row in await self._pool.fetch(
+                "SELECT uri, value FROM figures WHERE uri = ANY($1) AND deleted_at IS NULL", scope
+            )
+        }
+        computed = recompute(rows_of(claims, summaries), policy, now, previous, published).numbers
         behind = instances(seen, summaries)
         results = {uri: replace(result, domains=behind.get(uri, result.domains)) for uri, result in computed.items()}
         for uri, result in results.items():
@@ -183,8 +193,10 @@ class ConsensusJob:
             " AND figure_uri = ANY($1)" if figures is not None else ""
         )
         rows = await self._pool.fetch(
+            "SELECT c.*, f.version AS current_version, f.value AS current_value FROM ("
             "SELECT DISTINCT ON (figure_uri, actor) figure_uri, actor, domain, kind, value, version, made_at,"
-            f" implausible FROM claims WHERE {where} ORDER BY figure_uri, actor, made_at DESC, id DESC",
+            f" implausible FROM claims WHERE {where} ORDER BY figure_uri, actor, made_at DESC, id DESC"
+            ") c LEFT JOIN figures f ON f.uri = c.figure_uri AND f.deleted_at IS NULL",
             *([figures] if figures is not None else []),
         )
         rows = [
@@ -200,7 +212,7 @@ class ConsensusJob:
                 float(row["value"]),
                 _KINDS[row["kind"]],
                 row["made_at"],
-                policy.announce_factor if row["kind"] == "boost" else 1.0,
+                (policy.announce_factor if row["kind"] == "boost" else 1.0) * _superseded(row, policy),
                 row["version"],
                 ratio=row["figure_uri"] not in negative,
             )
@@ -301,6 +313,30 @@ class ConsensusJob:
                 await _mark(self._pool, figure_uri, _published(before), mine)
             raise
         logger.info("consensus of %s is now %s (%.4g)", figure_uri, result.status, result.value)
+
+
+def thresholds(settings: Settings) -> Policy:
+    """The engine's policy with this instance's thresholds (``CHIFFRES_CONSENSUS_*``, documented in the README)."""
+    return Policy(
+        min_domains=settings.consensus_min_sources,
+        min_n_eff=settings.consensus_min_contributors,
+        confirm=settings.consensus_agreement,
+        margin=min(Policy().margin, settings.consensus_agreement - 0.5),
+        tolerance=settings.consensus_tolerance,
+    )
+
+
+def _superseded(row: Record, policy: Policy) -> float:
+    """A Like or boost of a version since replaced by another value: evidence for that value, weighed
+    ``policy.superseded`` per version since, so that the consensus is about the current version (after
+    ``figure update --value 845``, likes of 812 no longer pull it back) while what people endorsed stays
+    on record. An update that kept the value keeps its endorsements whole."""
+    if row["kind"] not in ("endorse", "boost") or row["version"] is None or row["current_version"] is None:
+        return 1.0
+    behind = int(row["current_version"]) - int(row["version"])
+    if behind <= 0 or row["value"] == row["current_value"]:
+        return 1.0
+    return float(policy.superseded**behind)
 
 
 def _corroborated(rows: list[Record]) -> list[Record]:

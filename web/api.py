@@ -33,7 +33,7 @@ from fedi.types import JSON
 from figures.figure import FigureValidationError, build_figure
 from figures.numbers import Lang
 from ledger import explanation
-from ledger.consensus import ConsensusJob
+from ledger.consensus import ConsensusJob, thresholds
 from ledger.publication import NotAMember, PublicationError, Publisher
 from web import query
 from web.openapi import CSV_COLUMNS, CSV_TYPE, JSONL_TYPE, OPERATIONS, document
@@ -121,7 +121,9 @@ class FiguresApi:
         self._clock = instance.clock
         self._language: Lang = "en" if instance.settings.language == "en" else "fr"
         self._publisher = Publisher(instance.pool, instance.urls, instance.clock, self._language)
-        self._consensus = ConsensusJob(instance.pool, instance.urls, instance.clock, self._publisher)
+        self._consensus = ConsensusJob(
+            instance.pool, instance.urls, instance.clock, self._publisher, base=thresholds(instance.settings)
+        )
 
     # --- Who is asking ------------------------------------------------------------------------------------
 

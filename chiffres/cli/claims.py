@@ -182,8 +182,11 @@ async def consensus_show(args: argparse.Namespace, fed: Federation) -> None:
         f"{shown['status']}\t{shown['value']:.6g}\t{shown['low']:.6g}\t{shown['high']:.6g}\t{shown['unit']}"
         f"\tdomains={shown['domains']}\tcontributors={shown['contributors']}\tagreement={shown['agreement']:.3f}"
     )
+    current = await fed.instance.pool.fetchval("SELECT version FROM figures WHERE uri = $1", uri)
     for claim in shown["claims"]:
         version = "" if claim["version"] is None else f"v{claim['version']}"
+        if claim["version"] is not None and current is not None and claim["version"] < current:
+            version += " (replaced)"
         parsed = "parsed" if claim["parsed"] else "given"
         print(
             f"{claim['weight']:.4f}\t{claim['kind']}\t{claim['value']}\t{claim['unit']}\t{parsed}\t{version}"

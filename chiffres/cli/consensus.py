@@ -13,6 +13,11 @@ from consensus import offline
 from consensus.vocabulary import ConsensusError as OfflineInputError
 from fedi.config import Settings
 
+_SCALE = (
+    "how values compare: ratio (in logarithms, as populations or prices), interval (linearly, as temperatures),"
+    " or auto: whether the claims' disagreements grow with their size (default)"
+)
+
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     consensus = commands.add_parser("consensus", help="offline truth discovery over claim files").add_subparsers(
@@ -22,12 +27,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     estimate.add_argument("--claims", type=Path, required=True)
     estimate.add_argument("--trust", type=Path, help="TSV lines: domain, trust")
     estimate.add_argument("--encoding", default="utf-8")
+    estimate.add_argument("--scale", choices=offline.SCALES, default="auto", help=_SCALE)
     estimate.set_defaults(run=_consensus_estimate)
     evaluate = consensus.add_parser("evaluate", help="compare estimates with a truth file; prints JSON")
     evaluate.add_argument("--claims", type=Path, required=True)
     evaluate.add_argument("--truth", type=Path, required=True)
     evaluate.add_argument("--tolerance", type=float, default=0.01)
     evaluate.add_argument("--encoding", default="utf-8")
+    evaluate.add_argument("--scale", choices=offline.SCALES, default="auto", help=_SCALE)
+    evaluate.add_argument(
+        "--numbers-only", action="store_true", help="leave categorical claims out, as a live instance sees figures"
+    )
     evaluate.set_defaults(run=_consensus_evaluate)
     show = consensus.add_parser("show", help="a figure's consensus, and the claims behind it with their weights")
     show.add_argument("figure", metavar="FIGURE", help="the figure's URL, uuid or number")
@@ -50,7 +60,7 @@ async def _consensus_estimate(args: argparse.Namespace, settings: Settings) -> i
     with _open(args.claims, args.encoding) as claims:
         trust = _open(args.trust, args.encoding) if args.trust else None
         try:
-            offline.estimate(claims, trust, sys.stdout)
+            offline.estimate(claims, trust, sys.stdout, scale=args.scale)
         except UnicodeDecodeError as error:
             raise OfflineInputError(f"{args.claims}: not {args.encoding}: {error.reason}") from None
         finally:
@@ -62,7 +72,7 @@ async def _consensus_estimate(args: argparse.Namespace, settings: Settings) -> i
 async def _consensus_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     with _open(args.claims, args.encoding) as claims, _open(args.truth, args.encoding) as truth:
         try:
-            report = offline.evaluate(claims, truth, args.tolerance)
+            report = offline.evaluate(claims, truth, args.tolerance, numbers_only=args.numbers_only, scale=args.scale)
         except UnicodeDecodeError as error:
             raise OfflineInputError(f"not {args.encoding}: {error.reason}") from None
     print(offline.dumps(report))

@@ -39,3 +39,16 @@ def test_evaluate_on_weather_beats_median_and_mean(capsys: pytest.CaptureFixture
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert report["mae"] < report["mean"]["mae"] < report["median"]["mae"]
+
+
+@pytest.mark.skipif(not WEATHER.exists(), reason="the Weather data set is not beside the checkout")
+def test_evaluate_numbers_only_and_a_forced_scale(capsys: pytest.CaptureFixture[str]) -> None:
+    files = ["--claims", str(WEATHER / "claims.tsv"), "--truth", str(WEATHER / "truth.tsv")]
+    assert main(["consensus", "evaluate", *files, "--numbers-only"]) == 0
+    numbers = json.loads(capsys.readouterr().out)
+    assert numbers["claims"] == 10692
+    assert numbers["scale"] == "interval"
+    assert numbers["categorical"] == {"objects": 0, "error_rate": None}
+    assert numbers["mae"] < numbers["median"]["mae"]
+    assert main(["consensus", "evaluate", *files, "--scale", "ratio"]) == 0
+    assert json.loads(capsys.readouterr().out)["scale"] == "ratio"

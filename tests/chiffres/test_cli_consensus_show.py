@@ -106,3 +106,15 @@ async def _number(database_url: str, uri: str) -> int:
         return int(await connection.fetchval("SELECT id FROM figures WHERE uri = $1", uri))
     finally:
         await connection.close()
+
+
+def test_a_claim_on_a_replaced_version_says_so(cli: Cli, figure: str) -> None:
+    assert cli("trust", "set", "d.example", "1")[0] == 0
+    assert cli("figure", "update", figure, "--as", "alice", "--value", "845")[0] == 0
+    assert cli("consensus", "recompute")[0] == 0
+    code, out, err = cli("consensus", "show", figure)
+    assert code == 0, err
+    rows = {row.split("\t")[1]: row.split("\t") for row in out.splitlines()[1:]}
+    assert rows["boost"][5] == "v1 (replaced)", "dan boosted 812, the first version"
+    assert rows["publish"][5] == "v2"
+    assert float(rows["boost"][0]) < float(rows["publish"][0]) / 10
