@@ -28,6 +28,8 @@ _EXTENSIONS = {
     "schema": "http://schema.org#",
     "PropertyValue": "schema:PropertyValue",
     "value": "schema:value",
+    # FEP-4ccd's own context, https://purl.archive.org/socialweb/pending
+    "pendingFollowers": {"@id": "https://purl.archive.org/socialweb/pending#pendingFollowers", "@type": "@id"},
 }
 ACTOR_CONTEXT: list[object] = [AS2, SECURITY_V1, SECURITY_V2, MULTIKEY_V1, _EXTENSIONS]
 
@@ -76,6 +78,7 @@ def actor_document(actor: Actor, urls: Urls) -> JSON:
         **_keys(actor, actor_id, urls),
     }
     if actor.kind == "group":
+        document["pendingFollowers"] = urls.pending_followers(actor.name)  # FEP-4ccd
         document["attachment"] = [
             {"type": "PropertyValue", "name": "Charte", "value": _link(urls.charter())},
         ]

@@ -8,6 +8,7 @@ it revokes access, and Mastodon unfollows. Our own follows of others are rows to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from actors import store
 from actors.actor import Actor, ActorError
@@ -29,10 +30,15 @@ class Follow:
     follower: str
     followee: str
     state: str
+    created_at: datetime | None = None
+    answered_at: datetime | None = None
+
+
+_COLUMNS = "id, activity_id, follower, followee, state, created_at, answered_at"
 
 
 def _follow(row: object) -> Follow:
-    return Follow(**{key: row[key] for key in ("id", "activity_id", "follower", "followee", "state")})  # type: ignore[index]
+    return Follow(**{key: row[key] for key in _COLUMNS.split(", ")})  # type: ignore[index]
 
 
 async def record_incoming(
@@ -56,12 +62,12 @@ async def record_incoming(
         )
         state = "accepted" if peer else "pending"
     row = await connection.fetchrow(
-        "INSERT INTO follows (activity_id, follower, followee, state, document, follower_inbox, follower_shared_inbox)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        "INSERT INTO follows (activity_id, follower, followee, state, document, follower_inbox, follower_shared_inbox,"
+        " answered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $4 = 'accepted' THEN now() END)"
         " ON CONFLICT (follower, followee) WHERE state <> 'rejected' DO UPDATE SET activity_id = excluded.activity_id,"
         " document = excluded.document, follower_inbox = excluded.follower_inbox,"
         " follower_shared_inbox = excluded.follower_shared_inbox, updated_at = now()"
-        " RETURNING id, activity_id, follower, followee, state",
+        f" RETURNING {_COLUMNS}",
         document["id"],
         follower,
         store.uri_of(urls, followee),
@@ -83,18 +89,14 @@ async def listing(pool: Pool, urls: Urls, *, actor: Actor | None = None, pending
     if pending_only:
         clauses.append("state = 'pending'")
     where = " WHERE " + " AND ".join(clauses) if clauses else ""
-    rows = await pool.fetch(
-        f"SELECT id, activity_id, follower, followee, state FROM follows{where} ORDER BY id", *values
-    )
+    rows = await pool.fetch(f"SELECT {_COLUMNS} FROM follows{where} ORDER BY id", *values)
     return [_follow(row) for row in rows]
 
 
 async def _incoming(
     connection: Connection, urls: Urls, follow_id: int, actor: Actor | None
 ) -> tuple[Follow, Actor, JSON]:
-    row = await connection.fetchrow(
-        "SELECT id, activity_id, follower, followee, state, document FROM follows WHERE id = $1 FOR UPDATE", follow_id
-    )
+    row = await connection.fetchrow(f"SELECT {_COLUMNS}, document FROM follows WHERE id = $1 FOR UPDATE", follow_id)
     followee = await store.by_uri(connection, urls, row["followee"]) if row else None
     if row is None or followee is None or row["document"] is None:
         raise FollowError(f"no follow request {follow_id} to a local actor")
@@ -117,14 +119,37 @@ async def reject(
 
 async def _answer(pool: Pool, urls: Urls, follow_id: int, kind: str, clock: Clock, actor: Actor | None) -> Follow:
     async with pool.acquire() as connection, connection.transaction():
-        follow, followee, document = await _incoming(connection, urls, follow_id, actor)
-        if kind == "Accept" and follow.state == "rejected":
-            raise FollowError(f"follow {follow_id} was rejected; the follower must follow again")
-        state = "accepted" if kind == "Accept" else "rejected"
-        await connection.execute("UPDATE follows SET state = $2, updated_at = now() WHERE id = $1", follow_id, state)
-        answer = activity(urls, store.uri_of(urls, followee), kind, document, to=[follow.follower], published=clock())
-        await publish(connection, followee, answer, "direct")
-    return Follow(follow.id, follow.activity_id, follow.follower, follow.followee, state)
+        return await answer_on(connection, urls, follow_id, kind, clock, actor)
+
+
+async def answer_on(
+    connection: Connection,
+    urls: Urls,
+    follow_id: int,
+    kind: str,
+    clock: Clock,
+    actor: Actor | None = None,
+    *,
+    charter_version: str | None = None,
+) -> Follow:
+    """Answer a follow inside the caller's transaction: the inbox approves a follower who accepted the charter in
+    the same transaction as it records their reply."""
+    follow, followee, document = await _incoming(connection, urls, follow_id, actor)
+    if kind == "Accept" and follow.state == "rejected":
+        raise FollowError(f"follow {follow_id} was rejected; the follower must follow again")
+    state = "accepted" if kind == "Accept" else "rejected"
+    answered_at = await connection.fetchval(
+        "UPDATE follows SET state = $2, updated_at = now(), answered_at = now(),"
+        " charter_version = coalesce($3, charter_version) WHERE id = $1 RETURNING answered_at",
+        follow_id,
+        state,
+        charter_version,
+    )
+    answer = activity(urls, store.uri_of(urls, followee), kind, document, to=[follow.follower], published=clock())
+    await publish(connection, followee, answer, "direct")
+    return Follow(
+        follow.id, follow.activity_id, follow.follower, follow.followee, state, follow.created_at, answered_at
+    )
 
 
 async def pending_ids(pool: Pool, urls: Urls, actor: Actor | None) -> list[int]:
@@ -148,8 +173,7 @@ async def follow(pool: Pool, urls: Urls, actor: Actor, target: str, target_inbox
     }
     async with pool.acquire() as connection, connection.transaction():
         existing = await connection.fetchrow(
-            "SELECT id, activity_id, follower, followee, state FROM follows"
-            " WHERE follower = $1 AND followee = $2 AND state <> 'rejected'",
+            f"SELECT {_COLUMNS} FROM follows WHERE follower = $1 AND followee = $2 AND state <> 'rejected'",
             actor_id,
             target,
         )
@@ -157,7 +181,7 @@ async def follow(pool: Pool, urls: Urls, actor: Actor, target: str, target_inbox
             return _follow(existing)
         row = await connection.fetchrow(
             "INSERT INTO follows (activity_id, follower, followee, state, document) VALUES ($1, $2, $3, 'pending', $4)"
-            " RETURNING id, activity_id, follower, followee, state",
+            f" RETURNING {_COLUMNS}",
             document["id"],
             actor_id,
             target,
@@ -173,7 +197,7 @@ async def unfollow(pool: Pool, urls: Urls, actor: Actor, target: str, clock: Clo
     async with pool.acquire() as connection, connection.transaction():
         row = await connection.fetchrow(
             "DELETE FROM follows WHERE follower = $1 AND followee = $2 AND state <> 'rejected'"
-            " RETURNING id, activity_id, follower, followee, state, document",
+            f" RETURNING {_COLUMNS}, document",
             actor_id,
             target,
         )
@@ -187,8 +211,8 @@ async def unfollow(pool: Pool, urls: Urls, actor: Actor, target: str, clock: Clo
 async def on_answer(connection: Connection, follow_ref: str, answerer: str, accepted: bool) -> bool:
     """An Accept or Reject of one of our follows, from the actor we followed; False when it matches nothing."""
     result = await connection.execute(
-        "UPDATE follows SET state = $3, updated_at = now() WHERE activity_id = $1 AND followee = $2"
-        " AND state <> 'rejected'",
+        "UPDATE follows SET state = $3, updated_at = now(), answered_at = now()"
+        " WHERE activity_id = $1 AND followee = $2 AND state <> 'rejected'",
         follow_ref,
         answerer,
         "accepted" if accepted else "rejected",

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from actors import collection, store
+from actors import collection, membership, store
 from actors.actor import Actor
 from actors.document import actor_document, instance_document
 from actors.synchronization import followers_on
@@ -25,11 +25,13 @@ from fedi.instance import Instance
 from fedi.negotiation import wants_activity_json
 from fedi.normalise import ids_of
 from fedi.responses import activity_json, json_response, problem
+from fedi.types import JSON
 
 HtmlRenderer = Callable[[Actor], str]
 SignedBy = Callable[[Request], Awaitable[str | None]]
 ObjectRenderer = Callable[[dict[str, object]], str]
 PageItems = Callable[[int], Awaitable[tuple[int, list[object]]]]
+Metadata = Callable[[], JSON]
 _CORS = {"Access-Control-Allow-Origin": "*"}
 _FOR_READER = {"Cache-Control": "max-age=0, private", "Vary": "Accept, Signature"}
 
@@ -44,9 +46,18 @@ def for_audience(response: Response, audience: str) -> Response:
     return response if audience == "public" else for_reader(response)
 
 
+def _no_metadata() -> JSON:
+    return {}
+
+
 def routes(
-    instance: Instance, render_html: HtmlRenderer, signed_by: SignedBy, render_object: ObjectRenderer
+    instance: Instance,
+    render_html: HtmlRenderer,
+    signed_by: SignedBy,
+    render_object: ObjectRenderer,
+    metadata: Metadata = _no_metadata,
 ) -> list[Route]:
+    """``metadata`` adds to NodeInfo what packages above this one know (the charter), read on every request."""
     pool, links = instance.pool, instance.urls
 
     async def actor(request: Request) -> Response:
@@ -96,7 +107,7 @@ def routes(
             active_month=kinds.get("person", 0),
             active_halfyear=kinds.get("person", 0),
             local_posts=local_posts,
-            metadata={"groups": kinds.get("group", 0), "language": instance.settings.language},
+            metadata={"groups": kinds.get("group", 0), "language": instance.settings.language, **metadata()},
         )
         document = nodeinfo.document(usage, node_name=links.domain, version=version)
         return json_response(document, media_type=nodeinfo.content_type(version), headers=_CORS)
@@ -112,7 +123,37 @@ def routes(
         Route(urls.PROFILE, actor),
         *collection_routes(instance),
         *object_routes(instance, signed_by, render_object),
+        pending_followers_route(instance, signed_by),
     ]
+
+
+def pending_followers_route(instance: Instance, signed_by: SignedBy) -> Route:
+    """FEP-4ccd: who waits to join a group, listed to the group and its moderators (a fetch signed by one of them)
+    and counted for everyone else, as a members-only group's followers are: a request is not yet membership."""
+    pool, links = instance.pool, instance.urls
+
+    async def pending_followers(request: Request) -> Response:
+        found = await store.find(pool, request.path_params["name"])
+        if found is None or found.kind != "group":
+            return problem(404, "no such group")
+        try:
+            number = collection.page_number(request.query_params.get("page"))
+        except ValueError:
+            return problem(400, "page must be a positive integer")
+        collection_id = links.pending_followers(found.name)
+        waiting = [item.follower for item in await membership.pending_for(pool, links, found)]
+        reader = await signed_by(request)
+        if reader is None or not await membership.moderated_by(pool, links, found, reader):
+            if number is not None:
+                return for_reader(problem(403, "pending followers are listed to the group's moderators only"))
+            return for_reader(activity_json(collection.count_only(collection_id, len(waiting))))
+        if number is None:
+            return for_reader(activity_json(collection.collection(collection_id, len(waiting))))
+        start = (number - 1) * collection.PAGE_SIZE
+        items: list[object] = list(waiting[start : start + collection.PAGE_SIZE])
+        return for_reader(activity_json(collection.page(collection_id, number, items, len(waiting))))
+
+    return Route(urls.PENDING_FOLLOWERS, pending_followers)
 
 
 def collection_routes(instance: Instance) -> list[Route]:

@@ -54,21 +54,20 @@ async def create(
     visibility: Visibility = "public",
     key_factory: KeyFactory = keys.generate,
 ) -> Actor:
-    """Create an actor with fresh keys; groups always approve their followers by hand."""
+    """Create an actor with fresh keys; whether a group approves its followers by hand follows its join policy."""
     if kind != "application":
         name = check_name(name)
     pair = key_factory()
     async with borrow(db) as connection, connection.transaction():
         try:
             actor_id = await connection.fetchval(
-                "INSERT INTO actors (name, kind, display_name, summary, visibility, manually_approves)"
-                " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                "INSERT INTO actors (name, kind, display_name, summary, visibility) VALUES ($1, $2, $3, $4, $5)"
+                " RETURNING id",
                 name,
                 kind,
                 display_name,
                 summary,
                 visibility,
-                kind == "group",
             )
         except asyncpg.UniqueViolationError:
             raise NameTaken(f"the name {name!r} is already taken") from None

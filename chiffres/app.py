@@ -23,7 +23,7 @@ from actors import routes as actor_routes
 from actors.outbox import FANOUT, FanOut
 from actors.signers import Signers
 from actors.synchronization import Synchronization
-from fedi import health, urls
+from fedi import health, nodeinfo, urls
 from fedi.addresses import AddressGuard
 from fedi.config import Settings
 from fedi.delivery import DELIVER, Deliverer
@@ -33,6 +33,7 @@ from fedi.instance import Instance
 from fedi.queue import Handler, Loop
 from fedi.signatures import KeyCache, SignatureError, SignedRequest, verify_request
 from fedi.slashes import TrailingSlashes
+from fedi.types import JSON
 from figures.numbers import Lang
 from inbox.drain import Drain
 from inbox.endpoint import PROCESS, InboxEndpoint, signed_url
@@ -40,6 +41,7 @@ from inbox.handlers import HANDLERS
 from inbox.processor import Processor
 from inbox.relay import RELAY, Relayer
 from inbox.remote import RemoteActors
+from ledger import charter
 from ledger.consensus import CONSENSUS, ConsensusJob, Periodic, thresholds
 from ledger.independence import Independence
 from ledger.peers import Sharing
@@ -105,6 +107,10 @@ def build_app(fed: Federation) -> Starlette:
             return None
         return verified.owner
 
+    def metadata() -> JSON:
+        found = charter.load(instance.settings.data_dir)
+        return nodeinfo.charter_metadata(instance.urls.charter(), found.version)
+
     routes = [
         *site.routes(instance, pages),
         Route("/healthz", healthz),
@@ -112,7 +118,7 @@ def build_app(fed: Federation) -> Starlette:
         Route(urls.SHARED_INBOX, inbox.handle, methods=["POST"]),
         Route(urls.INBOX, inbox.handle, methods=["POST"]),
         Route(urls.INSTANCE_INBOX, inbox.handle, methods=["POST"]),
-        *actor_routes.routes(instance, pages.actor, signed_by, pages.note),
+        *actor_routes.routes(instance, pages.actor, signed_by, pages.note, metadata),
         *figures_api.routes(instance, signed_by),
     ]
     app = Starlette(

@@ -37,6 +37,11 @@ class Usage:
     metadata: JSON = field(default_factory=dict)
 
 
+def charter_metadata(url: str, version: str) -> JSON:
+    """Where the charter a follower accepts is, and which wording: a peer sees when the terms changed."""
+    return {"charter": {"url": url, "version": version}}
+
+
 def content_type(version: str) -> str:
     return f'application/json; profile="{VERSIONS[version]}#"'
 

@@ -13,6 +13,7 @@ INBOX = "/actors/{name}/inbox"
 OUTBOX = "/actors/{name}/outbox"
 FOLLOWERS = "/actors/{name}/followers"
 FOLLOWING = "/actors/{name}/following"
+PENDING_FOLLOWERS = "/actors/{name}/pending_followers"
 FEATURED = "/actors/{name}/featured"
 PROFILE = "/@{name}"
 INSTANCE_ACTOR = "/actor"
@@ -63,6 +64,9 @@ class Urls:
 
     def following(self, name: str) -> str:
         return self._at(FOLLOWING, name=name)
+
+    def pending_followers(self, name: str) -> str:
+        return self._at(PENDING_FOLLOWERS, name=name)
 
     def featured(self, name: str) -> str:
         return self._at(FEATURED, name=name)

@@ -14,10 +14,11 @@ from fedi import queue
 from fedi.normalise import Activity
 from inbox import claims as claims_in
 from inbox import figures as received_figures
+from inbox import requests as requests_in
 from inbox.processor import Context, Handler
 from inbox.remote import ActorUnavailable, host_of
 from inbox.timestamps import claim_time, timestamp
-from ledger import peers
+from ledger import joining, peers
 from ledger.claims import CONSENSUS
 
 _NOTE_TYPES = ("Note", "Question", "Article", "Page")
@@ -48,7 +49,7 @@ async def on_follow(activity: Activity, context: Context) -> str:
             published=context.instance.clock(),
         )
         await publish(connection, followee, answer, "direct")
-    return follow.state
+    return await joining.welcome(connection, context.instance, followee, follow)
 
 
 async def _inboxes(actor_uri: str, context: Context) -> tuple[str | None, str | None]:
@@ -169,8 +170,10 @@ async def on_create(activity: Activity, context: Context) -> str:
         timestamp(note.get("updated")),
     )
     figure = await received_figures.remember(activity, note, context)
+    joined = await joining.on_note(context.connection, context.instance, activity.actor, note)
     claim = await claims_in.on_reply(activity, note, context) if note.ref("inReplyTo") else None
-    return "; ".join(part for part in ("stored", figure, claim) if part)
+    asked = await requests_in.on_note(activity, note, context)
+    return "; ".join(part for part in ("stored", figure, joined, claim, asked) if part)
 
 
 async def on_update(activity: Activity, context: Context) -> str:

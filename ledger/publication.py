@@ -177,6 +177,13 @@ async def save(
     return figure_id
 
 
+def _answers(current: StoredFigure) -> str | None:
+    """The request a stored figure answers, kept by its next versions."""
+    figure = current.note.get("figure")
+    answers = figure.get("answers") if isinstance(figure, dict) else None
+    return answers if isinstance(answers, str) else None
+
+
 class Publisher:
     def __init__(self, pool: Pool, urls: Urls, clock: Clock, language: Lang) -> None:
         self._pool = pool
@@ -194,13 +201,15 @@ class Publisher:
         self,
         figure: Figure,
         note_id: str,
-        author: Actor,
+        author: Contributor,
         group: Actor,
         published: datetime,
         updated: datetime | None,
         consensus: Consensus | None = None,
+        answers: str | None = None,
     ) -> JSON:
-        """The group's Note crediting the member: the group sends it, so the group is its ``attributedTo``."""
+        """The group's Note crediting the member: the group sends it, so the group is its ``attributedTo``.
+        ``answers`` links the figure to the request it answers (:mod:`ledger.requests`), in every version."""
         to, cc, _ = self._addressing(group)
         lines: dict[Lang, str] | None = None
         if consensus is not None:
@@ -219,32 +228,53 @@ class Publisher:
             status_line=lines,
             tag_url=lambda tag: f"{self._urls.base}/tags/{tag}",
             attributed_group=group_id,
-            contributor=Contributor(self._urls.actor(author.name), author.name, self._urls.domain),
+            contributor=author,
         )
         if consensus is not None:
             note["consensus"] = verdict.wire(consensus, figure, self._urls.instance_actor())
+        if answers is not None:
+            note["figure"]["answers"] = answers
         return note
 
-    async def publish(self, author: Actor, group: Actor, fields: Mapping[str, object], lang: Lang) -> StoredFigure:
-        if group.kind != "group":
-            raise PublicationError(f"{group.name} is not a group")
+    async def publish(
+        self, author: Actor, group: Actor, fields: Mapping[str, object], lang: Lang, *, answers: str | None = None
+    ) -> StoredFigure:
         if author.kind != "person":
             raise PublicationError(f"{author.name} is not a member")
+        credit = Contributor(self._urls.actor(author.name), author.name, self._urls.domain)
+        async with self._pool.acquire() as connection, connection.transaction():
+            return await self.publish_for(connection, credit, author.id, group, fields, lang, answers=answers)
+
+    async def publish_for(
+        self,
+        connection: Connection,
+        author: Contributor,
+        author_id: int | None,
+        group: Actor,
+        fields: Mapping[str, object],
+        lang: Lang,
+        *,
+        answers: str | None = None,
+    ) -> StoredFigure:
+        """Publish in the caller's transaction for an approved follower of the group, local (``author_id``) or
+        from another server: a follower who answers a request from their Mastodon app (:mod:`inbox.requests`)."""
+        if group.kind != "group":
+            raise PublicationError(f"{group.name} is not a group")
         figure = build_figure(fields, lang)
         now = self._clock()
         note_id = self._urls.object(str(uuid.uuid4()))
-        note = self._note(figure, note_id, author, group, now, None)
+        note = self._note(figure, note_id, author, group, now, None, answers=answers)
         to, cc, audience = self._addressing(group)
         create = activity(self._urls, self._urls.actor(group.name), "Create", note, to=to, cc=cc, published=now)
-        async with self._pool.acquire() as connection, connection.transaction():
-            await self._member(connection, author, group)
+        async with connection.transaction():
+            await self._member(connection, author.id, author.username, group)
             await save(
                 connection,
                 uri=note_id,
                 origin=self._urls.domain,
-                author=self._urls.actor(author.name),
+                author=author.id,
                 group_uri=self._urls.actor(group.name),
-                author_id=author.id,
+                author_id=author_id,
                 group_id=group.id,
                 audience=audience,
                 figure=figure,
@@ -256,13 +286,13 @@ class Publisher:
             await claims.record(
                 connection,
                 note_id,
-                self._urls.actor(author.name),
+                author.id,
                 self._urls.domain,
                 publication(figure),
                 f"{note_id}#v{figure.version}",
                 now,
             )
-        return await self.get(note_id)
+        return await self.get(note_id, connection)
 
     async def update(
         self, uri: str, changes: Mapping[str, object], by: Actor, lang: Lang | None = None
@@ -271,18 +301,18 @@ class Publisher:
         figure = revise(current.figure, changes, lang)
         now = self._clock()
         author, group = await self._parties(current)
-        note = self._note(figure, uri, author, group, current.published, now)
+        note = self._note(figure, uri, author, group, current.published, now, answers=_answers(current))
         _, _, audience = self._addressing(group)
         async with self._pool.acquire() as connection, connection.transaction():
             if by.kind == "person":
-                await self._member(connection, by, group)
+                await self._member(connection, self._urls.actor(by.name), by.name, group)
             saved = await save(
                 connection,
                 uri=uri,
                 origin=current.origin,
                 author=current.author,
                 group_uri=current.group_uri,
-                author_id=author.id,
+                author_id=None,  # the row is there, and keeps its author_id
                 group_id=group.id,
                 audience=audience,
                 figure=figure,
@@ -303,7 +333,7 @@ class Publisher:
         current = await self.get(uri)
         author, group = await self._parties(current)
         now = self._clock()
-        note = self._note(current.figure, uri, author, group, current.published, now, consensus)
+        note = self._note(current.figure, uri, author, group, current.published, now, consensus, _answers(current))
         async with self._pool.acquire() as connection, connection.transaction():
             await connection.execute("UPDATE figures SET note = $2, updated = $3 WHERE uri = $1", uri, note, now)
             await self._send_change(connection, current, group, note, now)
@@ -333,8 +363,9 @@ class Publisher:
             await connection.execute("UPDATE local_objects SET deleted_at = $2 WHERE uri = $1", uri, self._clock())
             await publish(connection, group, delete, audience)
 
-    async def get(self, uri: str) -> StoredFigure:
-        row = await self._pool.fetchrow(f"SELECT {_COLUMNS} FROM figures WHERE uri = $1", uri)
+    async def get(self, uri: str, db: Pool | Connection | None = None) -> StoredFigure:
+        """A figure by URI; through ``db`` when it may not be committed yet."""
+        row = await (db or self._pool).fetchrow(f"SELECT {_COLUMNS} FROM figures WHERE uri = $1", uri)
         if row is None:
             raise PublicationError(f"no figure {uri}")
         return stored(row)
@@ -347,17 +378,17 @@ class Publisher:
         )
         return [(row["version"], row["wire"], row["created_at"]) for row in rows]
 
-    async def _member(self, connection: Connection, person: Actor, group: Actor) -> None:
+    async def _member(self, connection: Connection, person: str, name: str, group: Actor) -> None:
         """Raise NotAMember unless the person's follow of the group is accepted; the row is locked until the
         transaction ends, so that a revocation cannot slip between this check and the publication."""
         accepted = await connection.fetchval(
             "SELECT 1 FROM follows WHERE follower = $1 AND followee = $2 AND state = 'accepted' FOR SHARE",
-            self._urls.actor(person.name),
+            person,
             self._urls.actor(group.name),
         )
         if not accepted:
             raise NotAMember(
-                f"{person.name} is not an approved member of {group.name}: follow the group and wait for its approval"
+                f"{name} is not an approved member of {group.name}: follow the group and wait for its approval"
             )
 
     async def _own(self, uri: str, by: Actor) -> StoredFigure:
@@ -370,7 +401,16 @@ class Publisher:
             raise PublicationError(f"figure {uri} is not {by.name}'s")
         return current
 
-    async def _parties(self, current: StoredFigure) -> tuple[Actor, Actor]:
-        author_name = self._urls.local_name(current.author) or ""
+    async def _parties(self, current: StoredFigure) -> tuple[Contributor, Actor]:
+        """Who a figure credits and the group that sends it; a follower from another server who answered a
+        request is credited as the figure's Mention named them."""
         group_name = self._urls.local_name(current.group_uri or "") or ""
-        return await store.get(self._pool, author_name), await store.get(self._pool, group_name)
+        group = await store.get(self._pool, group_name)
+        author_name = self._urls.local_name(current.author)
+        if author_name is not None:
+            await store.get(self._pool, author_name)  # still here
+            return Contributor(current.author, author_name, self._urls.domain), group
+        tags: list[JSON] = current.note.get("tag", [])
+        mention: JSON = next((tag for tag in tags if tag.get("href") == current.author), {})
+        username, _, domain = str(mention.get("name", "")).lstrip("@").partition("@")
+        return Contributor(current.author, username or current.author, domain or self._urls.domain), group

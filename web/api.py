@@ -8,6 +8,10 @@ reading, and the follows of that person decide what they see (:mod:`web.query`) 
 
 Routes are made from the table in :mod:`web.openapi`, which also makes the OpenAPI document, so a route cannot
 exist undocumented. Every answer under ``/api`` is JSON, errors included, whatever the client's ``Accept``.
+
+A group's requests for figures (:mod:`ledger.requests`) are listed here too, read by whoever may read the group's
+figures. The module runs past 400 lines because it holds one handler per operation of that table: split, the rule
+of who reads what would live in two places.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from figures.numbers import Lang
 from ledger import explanation
 from ledger.consensus import ConsensusJob, thresholds
 from ledger.publication import NotAMember, PublicationError, Publisher
+from ledger.requests import LISTINGS, Requests
+from ledger.requests import Request as AskedFor
 from web import query
 from web.openapi import CSV_COLUMNS, CSV_TYPE, JSONL_TYPE, OPERATIONS, document
 from web.query import Listed, Viewer, csv_row, record, timestamp
@@ -124,6 +130,7 @@ class FiguresApi:
         self._consensus = ConsensusJob(
             instance.pool, instance.urls, instance.clock, self._publisher, base=thresholds(instance.settings)
         )
+        self._requests = Requests(instance.pool, instance.urls, instance.clock, self._language, self._publisher)
 
     # --- Who is asking ------------------------------------------------------------------------------------
 
@@ -305,6 +312,34 @@ class FiguresApi:
         headers = {**_PRIVATE, "Content-Disposition": f'inline; filename="{filename}"'}
         return StreamingResponse(lines, media_type=media_type, headers=headers)
 
+    async def request_list(self, request: Request) -> Response:
+        """A group's requests go where its figures go: anyone reads a public group's, approved followers a members
+        group's (the group sends them to its followers only)."""
+        group = await store.find(self._pool, request.path_params["name"].lower())
+        if group is None or group.kind != "group":
+            raise ApiError(404, f"no local group {request.path_params['name']!r}")
+        state = request.query_params.get("status") or None
+        unknown = set(request.query_params) - {"status"}
+        if unknown or (state is not None and state not in LISTINGS):
+            reason = f"{sorted(unknown)[0]}: unknown parameter" if unknown else f"status: one of {', '.join(LISTINGS)}"
+            raise ApiError(400, reason)
+        group_uri = self._urls.actor(group.name)
+        if group.visibility != "public" and not await self._approved(await self._viewer(request), group_uri):
+            raise ApiError(403, f"only approved members of {group.name} read its requests")
+        now = self._clock()
+        found = await self._requests.listing(group_uri, state)
+        return self._answer({"items": [_request(item, now) for item in found]})
+
+    async def _approved(self, viewer: Viewer, group_uri: str) -> bool:
+        if viewer.reader is None:
+            return False
+        accepted = await self._pool.fetchval(
+            "SELECT 1 FROM follows WHERE follower = $1 AND followee = $2 AND state = 'accepted'",
+            viewer.reader,
+            group_uri,
+        )
+        return bool(accepted)
+
     async def token_list(self, request: Request) -> Response:
         holder, now = await self._member(request), self._clock()
         return self._answer({"items": [_token(found, now) for found in await tokens.listing(self._pool, holder.id)]})
@@ -330,6 +365,7 @@ class FiguresApi:
             "figureVersions": self.versions,
             "listTokens": self.token_list,
             "revokeToken": self.token_revoke,
+            "listRequests": self.request_list,
             "openapi": self.description,
         }
 
@@ -343,6 +379,22 @@ def _token(found: tokens.TokenRecord, now: datetime) -> dict[str, object]:
     }
     shown = {name: timestamp(moment) if moment else None for name, moment in moments.items()}
     return {"id": found.id, "label": found.label, "state": found.state(now), **shown}
+
+
+def _request(found: AskedFor, now: datetime) -> dict[str, object]:
+    moments = {"created_at": found.created_at, "answered_at": found.answered_at, "closed_at": found.closed_at}
+    shown = {name: timestamp(moment) if moment else None for name, moment in moments.items()}
+    return {
+        "id": found.id,
+        "uri": found.uri,
+        "group": found.group_uri,
+        "asker": found.asker,
+        "state": found.state(now),
+        **shown,
+        "answer": found.answer_uri,
+        "asked_in": found.asker_note,
+        "request": found.wire(),
+    }
 
 
 def _parameters(request: Request) -> dict[str, list[str]]:

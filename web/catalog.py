@@ -27,6 +27,7 @@ _STRINGS: dict[str, dict[str, str]] = {
     "charter": {"fr": "Charte", "en": "Charter"},
     "error": {"fr": "Erreur", "en": "Error"},
     "version": {"fr": "version", "en": "version"},
+    "language_name": {"fr": "Français", "en": "English"},
 }
 
 

@@ -27,6 +27,7 @@ CSV: Final = "/api/v1/figures.csv"
 JSONL: Final = "/api/v1/figures.jsonl"
 TOKENS: Final = "/api/v1/tokens"
 TOKEN: Final = "/api/v1/tokens/{id:int}"  # noqa: S105 (a path, not a secret)
+REQUESTS: Final = "/api/v1/groups/{name}/requests"
 DOCUMENT: Final = "/api/openapi.json"
 CSV_TYPE: Final = "text/csv; charset=utf-8"
 CSV_COLUMNS: Final = (
@@ -163,6 +164,15 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         ((204, "Revoked"), (401, "Unauthorized"), (404, "NoSuchToken")),
         ("tokenId",),
     ),
+    Operation(
+        "GET",
+        REQUESTS,
+        "listRequests",
+        "A local group's requests for figures, newest first; a members group's are for its approved members",
+        "reader",
+        ((200, "RequestList"), *_READ_ERRORS, (403, "Forbidden"), (404, "NoSuchGroup")),
+        ("groupName", "requestStatus"),
+    ),
     Operation("GET", DOCUMENT, "openapi", "This description", "none", ((200, "OpenApi"),)),
 )
 
@@ -187,7 +197,7 @@ def document(urls: Urls) -> JSON:
         "servers": [{"url": urls.base}],
         "paths": paths,
         "components": {
-            "schemas": {"Figure": figure_schema(), **_SCHEMAS},
+            "schemas": {"Figure": figure_schema(), "Request": request_schema(), **_SCHEMAS},
             "parameters": _PARAMETERS,
             "responses": _responses(),
             "securitySchemes": _SECURITY,
@@ -203,6 +213,15 @@ def figure_schema() -> JSON:
     schema.pop("$id", None)
     schema.pop("$schema", None)
     rerooted: JSON = _reroot(schema, "#/components/schemas/Figure/$defs/")
+    return rerooted
+
+
+def request_schema() -> JSON:
+    """``schemas/request.schema.json`` as a component, as :func:`figure_schema` includes the figure's."""
+    schema: JSON = schemas.load_json("request.schema.json")
+    schema.pop("$id", None)
+    schema.pop("$schema", None)
+    rerooted: JSON = _reroot(schema, "#/components/schemas/Request/$defs/")
     return rerooted
 
 
@@ -270,6 +289,8 @@ def _responses() -> JSON:
         "Tokens": _json("The bearer's tokens, revoked and expired ones included", "TokenList"),
         "Revoked": {"description": "Revoked"},
         "NoSuchToken": _json("The bearer has no live token with this id", "Error"),
+        "RequestList": _json("The group's requests, newest first", "RequestList"),
+        "NoSuchGroup": _json("No local group by this name", "Error"),
         "OpenApi": {"description": "This document", "content": {"application/json": {"schema": {"type": "object"}}}},
         "BadRequest": _json("A body or query parameter that cannot be read; the reason names it", "Error"),
         "Unauthorized": _json(
@@ -346,6 +367,18 @@ _PARAMETERS: Final = {
         "description": "The token's id, as its listing shows",
         "schema": {"type": "integer", "minimum": 1, "format": "int64"},
     },
+    "groupName": {
+        "name": "name",
+        "in": "path",
+        "required": True,
+        "description": "A local group's name",
+        "schema": _STRING,
+    },
+    "requestStatus": _query(
+        "status",
+        "Only the requests in this state; stale: open for more than 30 days (open lists the others)",
+        {"enum": ["open", "stale", "answered", "closed"]},
+    ),
     "id": {
         "name": "id",
         "in": "path",
@@ -530,6 +563,40 @@ _SCHEMAS: Final = {
             "revoked_at": {"type": ["string", "null"], "format": "date-time"},
         },
         "additionalProperties": False,
+    },
+    "RequestList": {
+        "type": "object",
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "items": _ref("RequestRecord")}},
+    },
+    "RequestRecord": {
+        "type": "object",
+        "required": [
+            "id",
+            "uri",
+            "group",
+            "asker",
+            "state",
+            "created_at",
+            "answered_at",
+            "closed_at",
+            "answer",
+            "asked_in",
+            "request",
+        ],
+        "properties": {
+            "id": {"type": "integer", "description": "What `chiffres request answer|close` names"},
+            "uri": {**_STRING, "description": "The request's id on the fediverse (the group's Note)"},
+            "group": _STRING,
+            "asker": {**_STRING, "description": "The asker's actor id"},
+            "state": {"enum": ["open", "stale", "answered", "closed"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "answered_at": {"type": ["string", "null"], "format": "date-time"},
+            "closed_at": {"type": ["string", "null"], "format": "date-time"},
+            "answer": {"type": ["string", "null"], "description": "The URI of the figure that answered it"},
+            "asked_in": {"type": ["string", "null"], "description": "The asker's post, when asked from the fediverse"},
+            "request": _ref("Request"),
+        },
     },
     "Error": {"type": "object", "required": ["error"], "properties": {"error": _STRING, "status": {"type": "integer"}}},
     "ValidationError": {

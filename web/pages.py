@@ -61,8 +61,19 @@ class Pages:
             updated=document.get("updated"),
         )
 
-    def charter(self, title: str, paragraphs: list[str]) -> str:
-        return self._render("charter.html", title=title, paragraphs=paragraphs)
+    def charter(self, title: str, content: str, version: str, lang: str) -> str:
+        """The charter in ``lang``, whatever the instance's language. ``content`` is sanitised HTML."""
+        other = "en" if lang == "fr" else "fr"
+        return self._render(
+            "charter.html",
+            t=translator(lang),
+            lang=lang,
+            title=title,
+            content=markupsafe.Markup(content),  # noqa: S704
+            version=version,
+            other=other,
+            other_name=translator(other)("language_name"),
+        )
 
     def tag(self, tag: str, figures: Sequence[Mapping[str, object]]) -> str:
         return self._render("tag.html", tag=tag, figures=figures)

@@ -15,11 +15,12 @@ from starlette.routing import Route
 
 from actors import store
 from fedi import urls
+from fedi.config import LANGUAGES
 from fedi.instance import Instance
 from fedi.negotiation import wants_activity_json
 from fedi.responses import json_response, problem
+from ledger import charter
 from schemas import chiffres_context
-from web.charter import charter
 from web.pages import Pages
 
 ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
@@ -38,10 +39,15 @@ def routes(instance: Instance, pages: Pages) -> list[Route]:
         )
 
     async def charter_page(request: Request) -> Response:
-        title, paragraphs = charter(instance.settings.data_dir, instance.settings.language)
+        """The charter in ``?lang=``, else in the instance's language; a link from the DM can choose either."""
+        asked = request.query_params.get("lang", "")
+        lang = asked if asked in LANGUAGES else instance.settings.language
+        found = charter.load(instance.settings.data_dir)
         if wants_activity_json(request.headers.get("accept")) and "html" not in request.headers.get("accept", ""):
-            return json_response({"title": title, "paragraphs": paragraphs})
-        return HTMLResponse(pages.charter(title, paragraphs))
+            return json_response(
+                {"title": found.title(lang), "version": found.version, "language": lang, "content": found.html(lang)}
+            )
+        return HTMLResponse(pages.charter(found.title(lang), found.html(lang), found.version, lang))
 
     async def tag_page(request: Request) -> Response:
         """Public figures with a hashtag: where the hashtag links in our notes lead."""

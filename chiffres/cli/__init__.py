@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from actors.actor import VISIBILITIES, ActorError
-from chiffres.cli import claims, consensus, federation, figures, instance, relays
+from chiffres.cli import claims, consensus, federation, figures, groups, instance, relays, requests
 from consensus.vocabulary import ConsensusError as OfflineInputError
 from fedi import config
 from fedi.config import ConfigError
@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     figures.register(commands)
     claims.register(commands)
     relays.register(commands)
+    groups.register(commands)
+    requests.register(commands)
     return parser
 
 

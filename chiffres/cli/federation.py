@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime
 
 from actors import follows, notes, store
 from actors.actor import Actor, ActorError
@@ -17,7 +18,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     listed = commands.add_parser("follows", help="follow requests and relations").add_subparsers(
         dest="follows", required=True
     )
-    show = listed.add_parser("list", help="one line per follow: id, follower, state, followee")
+    show = listed.add_parser(
+        "list", help="a header, then one line per follow: id, follower, state, followee, requested, answered (UTC)"
+    )
     show.add_argument("--pending", action="store_true")
     show.add_argument("--as", dest="as_name")
     show.set_defaults(run=with_federation(follows_list))
@@ -55,11 +58,17 @@ async def _actor(pool: Pool, name: str | None) -> Actor | None:
     return await store.get(pool, name) if name else None
 
 
+def _when(moment: datetime | None) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M}" if moment else "-"
+
+
 async def follows_list(args: argparse.Namespace, fed: Federation) -> None:
     instance = fed.instance
     actor = await _actor(instance.pool, args.as_name)
+    print("id\tfollower\tstate\tfollowee\trequested\tanswered")
     for follow in await follows.listing(instance.pool, instance.urls, actor=actor, pending_only=args.pending):
-        print(f"{follow.id}\t{follow.follower}\t{follow.state}\t{follow.followee}")
+        when = f"{_when(follow.created_at)}\t{_when(follow.answered_at)}"
+        print(f"{follow.id}\t{follow.follower}\t{follow.state}\t{follow.followee}\t{when}")
 
 
 async def follows_answer(args: argparse.Namespace, fed: Federation, approve: bool) -> None:

@@ -46,7 +46,7 @@ async def _deliveries_of(instance: InstanceProcess, note_id: str) -> tuple[str, 
 
 def follows(instance: InstanceProcess, *args: str) -> list[list[str]]:
     output = instance.cli("follows", "list", *args).stdout
-    return [line.split("\t") for line in output.splitlines() if line]
+    return [line.split("\t") for line in output.splitlines()[1:] if line]  # past the header
 
 
 def received(instance: InstanceProcess, name: str) -> list[dict[str, object]]:

@@ -66,7 +66,7 @@ def bovine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BovineServer]:
 
 
 def _pending(instance: InstanceProcess) -> list[str]:
-    return [line for line in instance.cli("follows", "list", "--pending").stdout.splitlines() if line]
+    return [line for line in instance.cli("follows", "list", "--pending").stdout.splitlines()[1:] if line]
 
 
 def follow_and_approve(receiver: StrictReceiver, instance: InstanceProcess, group: str) -> None:

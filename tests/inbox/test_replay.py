@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from actors import follows, store
+from actors import follows, membership, store
 from fedi.signatures import KeyCache, PublicKeyInfo, SignedRequest, verify_request
 from tests.inbox.conftest import BASE, JSON, World, replayed
 from tests.support.remote_server import AS2, RemoteActor, RemoteServer
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+
+async def _approving(world: World) -> None:
+    """The follows below are of a group that approves its followers: a public group's follows are open."""
+    await membership.set_policy(world.pool, await store.get(world.pool, "loyers"), "charter")
 
 
 async def _follow(world: World, sender: RemoteActor, target: str, path: str = "/actors/loyers/inbox") -> JSON:
@@ -25,6 +30,7 @@ async def _follow(world: World, sender: RemoteActor, target: str, path: str = "/
 
 
 async def test_mastodon_follow_of_a_group_waits_for_approval(world: World, remote: RemoteServer) -> None:
+    await _approving(world)
     john = remote.actor("JohnMastodon")
     follow = replayed(
         "mastodon_follow_1.json",
@@ -33,7 +39,7 @@ async def test_mastodon_follow_of_a_group_waits_for_approval(world: World, remot
     assert follow["actor"] == john.id
     response = await world.deliver(john, follow, "/actors/loyers/inbox")
     assert (response.status_code, response.json()) == (202, {"status": "accepted"})
-    assert await world.process() == ["pending"]
+    assert await world.process() == ["pending: charter sent"]
     row = await world.pool.fetchrow("SELECT activity_id, follower, followee, state, follower_inbox FROM follows")
     assert row is not None
     assert dict(row) == {
@@ -69,11 +75,12 @@ async def test_follow_of_a_member_is_accepted_and_the_accept_is_delivered(world:
 
 
 async def test_undo_follow_ends_the_follow(world: World, remote: RemoteServer) -> None:
+    await _approving(world)
     john = remote.actor("john")
     follow = await _follow(world, john, world.group)
     undo = {"@context": AS2, "id": f"{follow['id']}/undo", "type": "Undo", "actor": john.id, "object": follow}
     assert (await world.deliver(john, undo, "/actors/loyers/inbox")).status_code == 202
-    assert await world.process() == ["pending", "unfollowed"]
+    assert await world.process() == ["pending: charter sent", "unfollowed"]
     assert await world.pool.fetchval("SELECT count(*) FROM follows") == 0
 
 
@@ -203,29 +210,32 @@ async def test_delete_of_an_account_whose_key_is_gone(world: World, remote: Remo
 
 
 async def test_delete_of_an_account_verified_with_the_cached_key(world: World, remote: RemoteServer) -> None:
+    await _approving(world)
     alice = remote.actor("Alice")
     await _follow(world, alice, world.group)
     remote.delete("Alice")
     delete = replayed("mastodon_delete_actor_1.json", {"https://mastodon/": remote.base + "/"})
     assert (await world.deliver(alice, delete)).status_code == 202
-    assert await world.process() == ["pending", "actor deleted"]
+    assert await world.process() == ["pending: charter sent", "actor deleted"]
     assert await world.pool.fetchval("SELECT count(*) FROM follows") == 0
     assert await world.pool.fetchval("SELECT gone_at IS NOT NULL FROM remote_actors WHERE uri = $1", alice.id)
 
 
 async def test_mitra_follow(world: World, remote: RemoteServer) -> None:
+    await _approving(world)
     silverpill = remote.actor("silverpill", "mitra")
     follow = replayed(
         "mitra_follow.json",
         {"https://mymath.rocks/activitypub/helge": world.group, "https://mitra.social/": remote.base + "/"},
     )
     assert (await world.deliver(silverpill, follow, "/actors/loyers/inbox")).status_code == 202
-    assert await world.process() == ["pending"]
+    assert await world.process() == ["pending: charter sent"]
     assert await world.pool.fetchval("SELECT follower FROM follows WHERE state = 'pending'") == silverpill.id
 
 
 async def test_bovine_follow_and_like(world: World, remote: RemoteServer) -> None:
     """bovine: ``Digest: sha-256=`` in lower case, key ``#serverKey``, compacted single-valued ``to``."""
+    await _approving(world)
     user = remote.actor("bovine_user", "bovine")
     context = [AS2, "https://w3id.org/security/v1", {"Hashtag": "as:Hashtag"}]
     follow = {"@context": context, "type": "Follow", "id": f"{remote.base}/objects/f1", "actor": user.id}
@@ -234,7 +244,7 @@ async def test_bovine_follow_and_like(world: World, remote: RemoteServer) -> Non
     like |= {"object": world.note, "to": world.group}
     for activity in (follow, like):
         assert (await world.deliver(user, activity, "/actors/loyers/inbox")).status_code == 202
-    assert await world.process() == ["pending", "like"]
+    assert await world.process() == ["pending: charter sent", "like"]
     assert await world.pool.fetchval("SELECT key_id FROM remote_keys") == f"{user.id}#serverKey"
 
 

@@ -8,7 +8,7 @@ correction to her own figure does not turn it "confirmed".
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -23,25 +23,9 @@ from ledger import claims
 from ledger.consensus import ConsensusJob
 from ledger.explanation import explain
 from ledger.publication import Publisher, StoredFigure
+from tests.ledger.test_publication import RENT, Ticking
 
-RENT = {
-    "value": "812",
-    "unit": "€/mois",
-    "measures": "loyer médian d'un T2",
-    "place": "Lyon",
-    "period": "2026-Q2",
-    "source": "https://observatoire.example/loyers",
-}
 PEERS = ("b.example", "c.example", "d.example", "e.example")
-
-
-class Ticking:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
 
 
 async def _setup(instance: Instance) -> tuple[Publisher, ConsensusJob, Actor, StoredFigure, Ticking]:

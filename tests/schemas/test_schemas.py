@@ -14,7 +14,7 @@ import pytest
 import schemas
 
 CONTEXTS_README = "contexts/README.md"
-OUR_SCHEMAS = ("figure.schema.json", "correction.schema.json", "consensus.schema.json")
+OUR_SCHEMAS = ("figure.schema.json", "correction.schema.json", "consensus.schema.json", "request.schema.json")
 
 
 def git_blob_id(data: bytes) -> str:
@@ -207,6 +207,7 @@ def test_a_complete_figure_is_valid() -> None:
         ("period", "2025-W20"),
         ("source.url", "http://insee.fr/x?y=1#z"),
         ("future", {"added": "by a newer peer"}),
+        ("answers", "https://chiffres.example/objects/4f2a"),
     ],
 )
 def test_figure_accepts(path: str, value: object) -> None:
@@ -248,6 +249,7 @@ def test_figure_accepts(path: str, value: object) -> None:
         ("tags", ["loyer", 3]),
         ("tags", ["loyer", "loyer"]),
         ("tags", "loyer"),
+        ("answers", "loyers.example"),
     ],
 )
 def test_figure_rejects(path: str, value: object) -> None:
@@ -284,6 +286,55 @@ def test_correction_accepts(path: str, value: object) -> None:
 )
 def test_correction_rejects(path: str, value: object) -> None:
     assert errors("correction.schema.json", with_change(CORRECTION, path, value)) != []
+
+
+REQUEST: dict[str, Any] = {
+    "type": "Request",
+    "measures": "loyer médian d'un T2",
+    "place": {"name": "Lyon 3e"},
+    "period": "2026-04/2026-06",
+    "unit": {"code": "EUR/month", "display": "€/mois"},
+    "status": "open",
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("place", ...),
+        ("period", ...),
+        ("unit", ...),
+        ("unit.display", ...),
+        ("period", "2026"),
+        ("status", "closed"),
+        ("status", "answered"),
+        ("future", {"added": "by a newer peer"}),
+    ],
+)
+def test_request_accepts(path: str, value: object) -> None:
+    request = with_change(REQUEST, "answeredBy", "https://chiffres.example/objects/8c1d")
+    assert errors("request.schema.json", REQUEST) == []
+    assert errors("request.schema.json", with_change(request, path, value)) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("type", ...),
+        ("type", "Figure"),
+        ("measures", ...),
+        ("measures", " "),
+        ("status", ...),
+        ("status", "stale"),
+        ("status", "answered"),
+        ("period", "2026-Q2"),
+        ("place.name", ...),
+        ("unit.code", ...),
+        ("answeredBy", "figure 12"),
+    ],
+)
+def test_request_rejects(path: str, value: object) -> None:
+    assert errors("request.schema.json", with_change(REQUEST, path, value)) != []
 
 
 CONSENSUS: dict[str, Any] = {

@@ -1,0 +1,111 @@
+"""Requests and answers from the fediverse: a follower asks from their Mastodon app, another answers by replying.
+
+A post that mentions one of our groups and carries ``#cherche`` or ``#wanted`` asks that group for a figure, read
+loosely from its text (:func:`figures.request_text.read_asking`); a reply to a request the group sent, holding a
+value with its unit and a link to its source (:func:`figures.request_text.read_answer`), answers it, and becomes a
+figure of the group credited to whoever replied. Both are what a member does with ``chiffres request``, and are
+held to the same rules (:mod:`ledger.requests`): only approved followers of the group ask and answer.
+
+Everything happens in the inbox's transaction, inside a savepoint: a post that cannot be a request or an answer
+leaves nothing behind, and is still stored as any post is. The outcome is one line for the inbox's log.
+"""
+
+from __future__ import annotations
+
+from actors import store
+from actors.actor import Actor, ActorError
+from fedi.normalise import Activity, Node
+from figures.figure import FigureValidationError
+from figures.numbers import Lang
+from figures.request_text import ASKING_TAGS, read_answer, read_asking
+from figures.units import unit_from_code
+from inbox.processor import Context
+from ledger.publication import Publisher
+from ledger.requests import Requests, Wanted, contributor_of
+
+__all__ = ["on_note"]
+
+
+async def on_note(activity: Activity, note: Node, context: Context) -> str | None:
+    """What a Create Note asks or answers; None when it does neither (most posts)."""
+    replied_to = note.ref("inReplyTo")
+    if replied_to is not None and context.instance.urls.is_local(replied_to):
+        answered = await _answer(activity, note, replied_to, context)
+        if answered is not None:
+            return answered
+    if not _asks(note):
+        return None
+    group = await _mentioned_group(activity, note, context)
+    return await _ask(activity, note, group, context) if group is not None else None
+
+
+def _asks(note: Node) -> bool:
+    names = {str(tag.get("name", "")).lstrip("#").lower() for tag in note.nodes("tag") if tag.is_a("Hashtag")}
+    return bool(names & ASKING_TAGS)
+
+
+async def _mentioned_group(activity: Activity, note: Node, context: Context) -> Actor | None:
+    urls = context.instance.urls
+    mentioned = [tag.ref("href") for tag in note.nodes("tag") if tag.is_a("Mention")]
+    for uri in [*mentioned, *activity.recipients]:
+        if uri is not None and urls.is_local(uri):
+            found = await store.by_uri(context.connection, urls, uri)
+            if found is not None and found.kind == "group":
+                return found
+    return None
+
+
+async def _ask(activity: Activity, note: Node, group: Actor, context: Context) -> str:
+    asking = read_asking(note.content or "")
+    if asking is None:
+        return "no request: say what, where (à / in PLACE) and when (2026, 2026-Q2)"
+    what = Wanted(asking.measures, asking.place, asking.period, asking.unit)
+    asker = await contributor_of(context.connection, context.instance.urls, activity.actor)
+    try:
+        request, held = await _requests(context).ask(asker, group, what, asker_note=note.id, within=context.connection)
+    except ActorError as refused:
+        return f"no request: {refused}"
+    if held is not None:
+        return f"request {request.id} answered at once by {held.uri}"
+    return f"request {request.id} sent to the followers of {group.name}"
+
+
+async def _answer(activity: Activity, note: Node, replied_to: str, context: Context) -> str | None:
+    """None when the reply is to something else than an open request of ours."""
+    row = await context.connection.fetchrow("SELECT status, unit FROM requests WHERE uri = $1", replied_to)
+    if row is None or row["status"] != "open":
+        return None
+    lang = _language(note)
+    expected = unit_from_code(row["unit"]) if row["unit"] else None
+    answer = read_answer(note.content or "", expected, lang)
+    if answer is None:
+        return "no answer: the reply needs a value with its unit and a link to its source"
+    urls = context.instance.urls
+    answerer = await contributor_of(context.connection, urls, activity.actor)
+    local = urls.local_name(activity.actor)
+    found = await store.find(context.connection, local) if local else None
+    fields = {"value": answer.value, "unit": answer.unit, "source": answer.source}
+    try:
+        async with context.connection.transaction():
+            request, figure = await _requests(context).answer_for(
+                context.connection, replied_to, answerer, found.id if found else None, fields, lang
+            )
+    except FigureValidationError as invalid:
+        return f"no answer: {invalid}"
+    except ActorError as refused:
+        return f"no answer: {refused}"
+    return f"request {request.id} answered by {figure.uri}"
+
+
+def _requests(context: Context) -> Requests:
+    """Our Notes speak the instance's language, whatever the post's."""
+    instance = context.instance
+    lang: Lang = "en" if instance.settings.language == "en" else "fr"
+    publisher = Publisher(instance.pool, instance.urls, instance.clock, lang)
+    return Requests(instance.pool, instance.urls, instance.clock, lang, publisher)
+
+
+def _language(note: Node) -> Lang:
+    """The post's language as Mastodon gives it (the first ``contentMap`` key); French otherwise."""
+    first = next(iter(note.content_map), "fr")
+    return "en" if str(first).lower().startswith("en") else "fr"
