@@ -112,14 +112,15 @@ async def _groups_reached(connection: Connection, instance: Instance, note: Node
 
 
 async def handle_of(connection: Connection, instance: Instance, actor_uri: str) -> str:
-    """``user@host`` as Mastodon shows it: the preferred username on the actor's host without port."""
+    """``user@host`` as WebFinger knows it: the preferred username on the actor's host (with its port, which
+    only a development instance has: ``acct:alice@localhost:8000`` is what resolves there)."""
     urls = instance.urls
     local = urls.local_name(actor_uri)
     if local is not None:
-        return f"{local}@{urlsplit(urls.base).hostname}"
+        return f"{local}@{urls.domain}"
     username = await connection.fetchval("SELECT preferred_username FROM remote_actors WHERE uri = $1", actor_uri)
     parts = urlsplit(actor_uri)
-    return f"{username or parts.path.rstrip('/').rsplit('/', 1)[-1]}@{parts.hostname}"
+    return f"{username or parts.path.rstrip('/').rsplit('/', 1)[-1]}@{parts.netloc}"
 
 
 def _invitation(instance: Instance, group: Actor) -> Mapping[str, Html]:

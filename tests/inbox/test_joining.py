@@ -96,7 +96,7 @@ async def test_a_charter_group_sends_the_charter_and_waits(world: World, remote:
     note = create["object"]
     assert (create["to"], "cc" not in create, "cc" not in note) == ([john.id], True, True)
     assert note["attributedTo"] == world.group
-    assert note["tag"] == [{"type": "Mention", "href": john.id, "name": f"@john@{remote.host.split(':')[0]}"}]
+    assert note["tag"] == [{"type": "Mention", "href": john.id, "name": f"@john@{remote.host}"}]
     assert (
         f'<span class="h-card"><a href="{john.id}" class="u-url mention">@<span>john</span></a></span>'
         in (note["content"])
