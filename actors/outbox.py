@@ -10,6 +10,7 @@ instead of losing it, and deliveries already scheduled are not doubled.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from actors import relays
@@ -82,12 +83,18 @@ async def publish(
         await queue.enqueue(connection, FANOUT, {"activity": document["id"]})
 
 
+#: Told of each activity fanned out, in the fan-out's transaction: what packages above count (the reciprocity
+#: ledger), passed in by the composition root since this package may not import them.
+FannedOut = Callable[[Connection, JSON], Awaitable[None]]
+
+
 class FanOut:
     """The ``fanout`` job handler."""
 
-    def __init__(self, pool: Pool, urls: Urls) -> None:
+    def __init__(self, pool: Pool, urls: Urls, fanned_out: FannedOut | None = None) -> None:
         self._pool = pool
         self._urls = urls
+        self._fanned_out = fanned_out
 
     async def __call__(self, payload: JSON) -> None:
         async with self._pool.acquire() as connection, connection.transaction():
@@ -100,6 +107,8 @@ class FanOut:
                 return
             inboxes = await self.inboxes(connection, row["document"], row["name"], row["kind"])
             await delivery.schedule(connection, str(payload["activity"]), inboxes, row["actor_id"])
+            if self._fanned_out is not None:
+                await self._fanned_out(connection, row["document"])
             await connection.execute(
                 "UPDATE outbox SET fanned_out_at = now() WHERE activity_id = $1", str(payload["activity"])
             )

@@ -32,6 +32,8 @@ SignedBy = Callable[[Request], Awaitable[str | None]]
 ObjectRenderer = Callable[[dict[str, object]], str]
 PageItems = Callable[[int], Awaitable[tuple[int, list[object]]]]
 Metadata = Callable[[], JSON]
+#: Told when a followers-only object is served to a signed fetch: the signer, the owner's actor id, the object's id.
+Fetched = Callable[[str, int, str], Awaitable[None]]
 _CORS = {"Access-Control-Allow-Origin": "*"}
 _FOR_READER = {"Cache-Control": "max-age=0, private", "Vary": "Accept, Signature"}
 
@@ -50,14 +52,20 @@ def _no_metadata() -> JSON:
     return {}
 
 
+async def _not_counted(reader: str, owner_id: int, uri: str) -> None:
+    return None
+
+
 def routes(
     instance: Instance,
     render_html: HtmlRenderer,
     signed_by: SignedBy,
     render_object: ObjectRenderer,
     metadata: Metadata = _no_metadata,
+    fetched: Fetched = _not_counted,
 ) -> list[Route]:
-    """``metadata`` adds to NodeInfo what packages above this one know (the charter), read on every request."""
+    """``metadata`` adds to NodeInfo what packages above this one know (the charter), read on every request;
+    ``fetched`` tells them (the reciprocity ledger) of members-only objects served to signed fetches."""
     pool, links = instance.pool, instance.urls
 
     async def actor(request: Request) -> Response:
@@ -122,7 +130,7 @@ def routes(
         Route(urls.ACTOR, actor),
         Route(urls.PROFILE, actor),
         *collection_routes(instance),
-        *object_routes(instance, signed_by, render_object),
+        *object_routes(instance, signed_by, render_object, fetched),
         pending_followers_route(instance, signed_by),
     ]
 
@@ -199,7 +207,9 @@ def collection_routes(instance: Instance) -> list[Route]:
     ]
 
 
-def object_routes(instance: Instance, signed_by: SignedBy, render_object: ObjectRenderer) -> list[Route]:
+def object_routes(
+    instance: Instance, signed_by: SignedBy, render_object: ObjectRenderer, fetched: Fetched = _not_counted
+) -> list[Route]:
     """Objects and activities at their ids; followers-only ones only to servers with an approved follower of their
     owner, by a fetch signed by any actor of that server."""
     pool, links = instance.pool, instance.urls
@@ -213,13 +223,15 @@ def object_routes(instance: Instance, signed_by: SignedBy, render_object: Object
         owner = await pool.fetchrow("SELECT name FROM actors WHERE id = $1", actor_id)
         if owner is None:
             return False
-        if reader in normalise_ids(document):
-            return True
         if audience == "direct":  # for those it names, and no one else
-            return False
+            return reader in normalise_ids(document)
         # Mastodon with authorized fetch and Takahē fetch as their instance actor, not as the follower: a server
         # that holds an approved follower of the owner may read for it, whichever of its actors signs.
-        return bool(await followers_on(pool, links.actor(owner["name"]), host_of(reader)))
+        named = reader in normalise_ids(document)
+        if not named and not await followers_on(pool, links.actor(owner["name"]), host_of(reader)):
+            return False
+        await fetched(reader, actor_id, str(document.get("id")))  # a followers-only object, read
+        return True
 
     async def local_object(request: Request) -> Response:
         uri = links.object(request.path_params["uuid"])

@@ -41,7 +41,7 @@ from inbox.handlers import HANDLERS
 from inbox.processor import Processor
 from inbox.relay import RELAY, Relayer
 from inbox.remote import RemoteActors
-from ledger import charter
+from ledger import charter, reciprocity
 from ledger.consensus import CONSENSUS, ConsensusJob, Periodic, thresholds
 from ledger.independence import Independence
 from ledger.peers import Sharing
@@ -89,6 +89,7 @@ def build_app(fed: Federation) -> Starlette:
     instance = fed.instance
     pages = Pages(instance.urls, instance.settings.language)
     inbox = InboxEndpoint(instance, fed.remote, fed.keys)
+    pool, links = instance.pool, instance.urls
 
     async def healthz(request: Request) -> Response:
         await instance.pool.fetchval("SELECT 1")
@@ -118,7 +119,9 @@ def build_app(fed: Federation) -> Starlette:
         Route(urls.SHARED_INBOX, inbox.handle, methods=["POST"]),
         Route(urls.INBOX, inbox.handle, methods=["POST"]),
         Route(urls.INSTANCE_INBOX, inbox.handle, methods=["POST"]),
-        *actor_routes.routes(instance, pages.actor, signed_by, pages.note, metadata),
+        *actor_routes.routes(
+            instance, pages.actor, signed_by, pages.note, metadata, reciprocity.on_fetch(pool, links, instance.clock)
+        ),
         *figures_api.routes(instance, signed_by),
     ]
     app = Starlette(
@@ -143,7 +146,7 @@ def job_handlers(fed: Federation) -> dict[str, Handler]:
     language: Lang = "en" if instance.settings.language == "en" else "fr"
     return {
         PROCESS: Processor(instance, fed.remote, HANDLERS),
-        FANOUT: FanOut(instance.pool, instance.urls),
+        FANOUT: FanOut(instance.pool, instance.urls, reciprocity.on_fanout(instance.urls, instance.clock)),
         CONSENSUS: ConsensusJob(
             instance.pool,
             instance.urls,

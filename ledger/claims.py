@@ -16,6 +16,7 @@ from typing import Literal
 from fedi import queue
 from fedi.database import Connection, Pool
 from figures.claims import ClaimedValue
+from ledger import reciprocity
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ async def record(
     )
     if stored is not None:
         await pending(connection, figure_uri)
+        if authenticity != UNVERIFIED:  # an unverified claim weighs nothing, and contributes nothing yet
+            await reciprocity.claimed(connection, figure_uri, actor, domain, claimed.kind, reference, made_at)
     return stored is not None
 
 

@@ -39,6 +39,7 @@ from fedi.database import Connection, Pool, is_unavailable
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
 from figures.numbers import FiguresError, in_range
+from ledger import reciprocity
 from ledger.claims import CONSENSUS, DEFAULT_NEW_TRUST, UNVERIFIED, trust_levels
 from ledger.independence import Independence
 from ledger.publication import Publisher
@@ -182,6 +183,8 @@ class ConsensusJob:
         behind = instances(seen, summaries)
         results = {uri: replace(result, domains=behind.get(uri, result.domains)) for uri, result in computed.items()}
         for uri, result in results.items():
+            before = previous[uri].value if uri in previous else published.get(uri)
+            await reciprocity.moved(self._pool, uri, before, result.value, policy.tolerance)
             await self._store(result)
             await self._maybe_publish(uri, result)
         await self._share(seen.grouped, policy, now)

@@ -37,6 +37,7 @@ from figures.note import Contributor, wire_datetime
 from figures.numbers import FiguresError, Lang
 from figures.period import parse_period
 from figures.units import parse_unit, unit_from_code
+from ledger import reciprocity
 from ledger.publication import Publisher, StoredFigure
 from ledger.request_notes import Addressing, Wanted, answer_note, request_note, request_wire
 
@@ -220,6 +221,7 @@ class Requests:
             )
             if row is None:  # the row is locked: only a bug gets here
                 raise RequestError(f"request {request.id} was answered or closed meanwhile")
+            await reciprocity.answered(connection, request.uri, request.group_uri, answerer.id, now)
             asker = await contributor_of(connection, self._urls, request.asker)
             addressing = self._addressing(group, request.asker)
             await self._tell(connection, group, asker, figure, addressing, request.uri, now)

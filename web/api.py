@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -36,7 +36,7 @@ from fedi.responses import json_response
 from fedi.types import JSON
 from figures.figure import FigureValidationError, build_figure
 from figures.numbers import Lang
-from ledger import explanation
+from ledger import explanation, reciprocity
 from ledger.consensus import ConsensusJob, thresholds
 from ledger.publication import NotAMember, PublicationError, Publisher
 from ledger.requests import LISTINGS, Requests
@@ -155,10 +155,23 @@ class FiguresApi:
     async def _viewer(self, request: Request) -> Viewer:
         """A token holder reads as their actor, as a signed reader does: a local person is no one's member by
         being local."""
+        return (await self._reader(request))[0]
+
+    async def _reader(self, request: Request) -> tuple[Viewer, str | None]:
+        """The viewer, and the token holder's actor id when a member reads with a token (the ledger counts it)."""
         holder = await self._token_holder(request)
+        if holder is not None and holder.kind == "person":
+            viewer = self._as(holder)
+            return viewer, viewer.reader
         if holder is not None:
-            return self._as(holder) if holder.kind == "person" else query.ANONYMOUS
-        return Viewer(reader=await self._signed_by(request))
+            return query.ANONYMOUS, None
+        return Viewer(reader=await self._signed_by(request)), None
+
+    async def _count_read(self, holder: str | None, items: Sequence[Listed], obj: str | None) -> None:
+        """A token holder's read of figures of our groups, one event per group shown (``ledger.reciprocity``)."""
+        groups = [item.group_uri for item in items if item.group_uri and self._urls.local_name(item.group_uri)]
+        if holder is not None and groups:
+            await reciprocity.read(self._pool, holder, groups, obj, self._clock())
 
     def _as(self, actor: Actor) -> Viewer:
         return Viewer(reader=self._urls.actor(actor.name))
@@ -193,12 +206,17 @@ class FiguresApi:
         return item
 
     async def _visible(self, request: Request) -> Listed:
-        item = await query.by_id(self._pool, request.path_params["id"], await self._viewer(request))
+        item, _ = await self._visible_to(request)
+        return item
+
+    async def _visible_to(self, request: Request) -> tuple[Listed, str | None]:
+        viewer, holder = await self._reader(request)
+        item = await query.by_id(self._pool, request.path_params["id"], viewer)
         if item is None:
             raise ApiError(404, "no such figure")
         if item.deleted:
             raise ApiError(410, "this figure was deleted")
-        return item
+        return item, holder
 
     def _answer(self, document: object, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
         return json_response(document, status=status, headers={**_PRIVATE, **(headers or {})})
@@ -228,7 +246,9 @@ class FiguresApi:
         return self._answer(shown, 201, {"Location": str(shown["url"])})
 
     async def read(self, request: Request) -> Response:
-        return self._answer(await self._shown(await self._visible(request)))
+        item, holder = await self._visible_to(request)
+        await self._count_read(holder, [item], item.uri)
+        return self._answer(await self._shown(item))
 
     async def _shown(self, item: Listed) -> JSON:
         """One figure, with why it has its consensus (``ledger.explanation``; null before any computation)."""
@@ -273,11 +293,12 @@ class FiguresApi:
         return self._answer({"id": item.id, "uri": item.uri, "versions": versions})
 
     async def listing(self, request: Request) -> Response:
-        viewer = await self._viewer(request)
+        viewer, holder = await self._reader(request)
         filters = query.read_filters(_parameters(request), self._urls)
         limit = query.read_limit(request.query_params.get("limit"))
         after = query.read_cursor(request.query_params.get("cursor"))
         found = await query.page(self._pool, filters, viewer, limit, after)
+        await self._count_read(holder, found.items, None)
         items = [record(item, self._urls.base) for item in found.items]
         return self._answer({"items": items, "next": found.next.encode() if found.next else None})
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from actors.actor import VISIBILITIES, ActorError
-from chiffres.cli import claims, consensus, federation, figures, groups, instance, relays, requests
+from chiffres.cli import claims, consensus, federation, figures, groups, instance, ledger, relays, requests
 from consensus.vocabulary import ConsensusError as OfflineInputError
 from fedi import config
 from fedi.config import ConfigError
@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     relays.register(commands)
     groups.register(commands)
     requests.register(commands)
+    ledger.register(commands)
     return parser
 
 
