@@ -131,11 +131,15 @@ async def answer_on(
     actor: Actor | None = None,
     *,
     charter_version: str | None = None,
+    reinstate: bool = False,
 ) -> Follow:
     """Answer a follow inside the caller's transaction: the inbox approves a follower who accepted the charter in
-    the same transaction as it records their reply."""
+    the same transaction as it records their reply.
+
+    ``reinstate`` accepts a follow that was rejected: the group itself revoked it (the reciprocity charter) and
+    gives it back, so the follower need not follow again."""
     follow, followee, document = await _incoming(connection, urls, follow_id, actor)
-    if kind == "Accept" and follow.state == "rejected":
+    if kind == "Accept" and follow.state == "rejected" and not reinstate:
         raise FollowError(f"follow {follow_id} was rejected; the follower must follow again")
     state = "accepted" if kind == "Accept" else "rejected"
     answered_at = await connection.fetchval(
@@ -221,10 +225,20 @@ async def on_answer(connection: Connection, follow_ref: str, answerer: str, acce
 
 
 async def on_undo(connection: Connection, follow_ref: str, follower: str) -> bool:
+    """A follow the group revoked (``revoked_at``, the reciprocity charter) is kept, marked undone: Mastodon sends
+    this Undo when it receives our Reject, and the row is the record of why access was withdrawn."""
     result = await connection.execute(
-        "DELETE FROM follows WHERE activity_id = $1 AND follower = $2", follow_ref, follower
+        "DELETE FROM follows WHERE activity_id = $1 AND follower = $2 AND revoked_at IS NULL", follow_ref, follower
     )
-    return not result.endswith(" 0")
+    if not result.endswith(" 0"):
+        return True
+    kept = await connection.execute(
+        "UPDATE follows SET undone_at = coalesce(undone_at, now()) WHERE activity_id = $1 AND follower = $2"
+        " AND revoked_at IS NOT NULL",
+        follow_ref,
+        follower,
+    )
+    return not kept.endswith(" 0")
 
 
 async def remove_actor(connection: Connection, actor_uri: str) -> None:

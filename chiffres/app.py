@@ -43,6 +43,7 @@ from inbox.relay import RELAY, Relayer
 from inbox.remote import RemoteActors
 from ledger import charter, reciprocity
 from ledger.consensus import CONSENSUS, ConsensusJob, Periodic, thresholds
+from ledger.enforcement import Enforcement
 from ledger.independence import Independence
 from ledger.peers import Sharing
 from ledger.publication import Publisher
@@ -168,10 +169,12 @@ def job_handlers(fed: Federation) -> dict[str, Handler]:
 
 
 def worker_loops(fed: Federation) -> list[Loop]:
-    """Loops the worker runs beside the queue: the inbox drain and the periodic batch recomputation."""
+    """Loops the worker runs beside the queue: the inbox drain, the periodic batch recomputation and the hourly
+    enforcement of the reciprocity charter."""
     processor = Processor(fed.instance, fed.remote, HANDLERS)
     consensus = job_handlers(fed)[CONSENSUS]
     loops: list[Loop] = [Drain(fed.instance.pool, processor).run]
     if isinstance(consensus, ConsensusJob):
         loops.append(Periodic(consensus, fed.instance.pool).run)
+    loops.append(Enforcement(fed.instance).run)
     return loops

@@ -59,11 +59,11 @@ async def welcome(connection: Connection, instance: Instance, group: Actor, foll
         return answered.state
     handle = await handle_of(connection, instance, follow.follower)
     if policy == "admin":
-        await _direct(connection, instance, group, follow.follower, handle, _awaiting_moderator(instance, group))
+        await direct(connection, instance, group, follow.follower, handle, _awaiting_moderator(instance, group))
         notified = await _notify_moderators(connection, instance, group, follow, handle)
         logger.info("follow %s of %s by %s awaits a moderator (%d notified)", follow.id, group.name, handle, notified)
         return f"pending: {notified} moderator(s) notified"
-    await _direct(connection, instance, group, follow.follower, handle, _invitation(instance, group))
+    await direct(connection, instance, group, follow.follower, handle, _invitation(instance, group))
     return "pending: charter sent"
 
 
@@ -180,13 +180,13 @@ async def _notify_moderators(
             ),
         }
         moderator_uri = instance.urls.actor(moderator.name)
-        await _direct(
+        await direct(
             connection, instance, group, moderator_uri, await handle_of(connection, instance, moderator_uri), text
         )
     return len(listed)
 
 
-async def _direct(
+async def direct(
     connection: Connection, instance: Instance, group: Actor, to: str, handle: str, text: Mapping[str, Html]
 ) -> JSON:
     """Send ``text`` (one paragraph per language) from the group to one person, as a direct message."""

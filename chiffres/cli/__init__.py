@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from actors.actor import VISIBILITIES, ActorError
-from chiffres.cli import claims, consensus, federation, figures, groups, instance, ledger, relays, requests
+from chiffres.cli import claims, consensus, federation, figures, groups, instance, ledger, reciprocity, relays, requests
 from consensus.vocabulary import ConsensusError as OfflineInputError
 from fedi import config
 from fedi.config import ConfigError
@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     groups.register(commands)
     requests.register(commands)
     ledger.register(commands)
+    reciprocity.register(commands)
     return parser
 
 
