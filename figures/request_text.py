@@ -37,6 +37,14 @@ _UNIT: Final = re.compile(r"(?:unité|unite|unit)\s*:?\s*(\S+)", re.IGNORECASE)
 _NUMBER: Final = re.compile(r"\d(?:[\d\u00a0\u202f.,]*\d)?")
 _LEFTOVER: Final = re.compile(r"^[\s,;:.!?–—-]+|[\s,;:.!?–—-]+$")
 # Words that joined what was taken out ("à Marseille en 2025") and mean nothing once it is gone.
+# How people open a question: left out of what is asked for, so that "Quel est le loyer médian d'un T3" finds the
+# figure that measures "loyer médian d'un T3".
+_OPENING: Final = re.compile(
+    r"^(?:(?:quel(?:le)?s?\s+(?:est|sont)|combien\s+(?:co[uû]te|vaut|est|fait)|je\s+cherche|on\s+cherche|cherche"
+    r"|what\s+(?:is|are)|how\s+much\s+(?:is|does)|(?:i'?m|i\s+am|we\s+are)\s+looking\s+for|looking\s+for)\s+)?"
+    r"(?:(?:le|la|les|un|une|des|the|a|an)\s+|l['’])?",
+    re.IGNORECASE,
+)
 _DANGLING: Final = re.compile(r"(?:\s+(?:en|in|pour|for|on|sur|au|du|de|of|the|le|la|les))+$", re.IGNORECASE)
 
 
@@ -63,7 +71,7 @@ def read_asking(content: str) -> Asking | None:
     period, text = _take(_PERIOD, text, last=True)
     unit_text, text = _take(_UNIT, text)
     place, text = _take(_PLACE, text)
-    measures, place = _tidy(text), _tidy(place or "")
+    measures, place = _OPENING.sub("", _tidy(text), count=1), _tidy(place or "")
     if not (measures and place and period):
         return None
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -32,9 +33,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     like.add_argument("--as", dest="as_name", required=True)
     like.add_argument("figure", metavar="FIGURE_URL")
     like.set_defaults(run=with_federation(like_figure))
-    reply = commands.add_parser("reply", help="reply to a figure; with --value, a correction")
+    reply = commands.add_parser(
+        "reply", help="reply to a figure (with --value, a correction), or to a post received here, such as a request"
+    )
     reply.add_argument("--as", dest="as_name", required=True)
-    reply.add_argument("figure", metavar="FIGURE_URL")
+    reply.add_argument("figure", metavar="URL")
     reply.add_argument("text")
     reply.add_argument("--value", help="the value you propose")
     reply.add_argument("--unit", help="its unit (default: the figure's)")
@@ -116,24 +119,51 @@ def _checked_source(source: str | None) -> None:
         raise ActorError(f"invalid source {source!r}: not an http(s) URL")
 
 
-async def reply_figure(args: argparse.Namespace, fed: Federation) -> None:
-    _checked_source(args.source)
+def _reply_note(fed: Federation, actor: Actor, in_reply_to: str, text: str, to: list[str], now: datetime) -> JSON:
     instance = fed.instance
-    actor = await store.get(instance.pool, args.as_name)
-    to, _ = await _parties(fed, args.figure)
-    unit_code = await instance.pool.fetchval("SELECT unit_code FROM figures WHERE uri = $1", args.figure)
-    now = instance.clock()
-    note: JSON = {
+    return {
         "@context": outgoing_context(),
         "id": instance.urls.object(str(uuid.uuid4())),
         "type": "Note",
         "attributedTo": instance.urls.actor(actor.name),
-        "inReplyTo": args.figure,
-        "content": note_html(args.text),
+        "inReplyTo": in_reply_to,
+        "content": note_html(text),
         "published": iso(now),
         "to": to,
         "cc": [],
     }
+
+
+async def _reply_to_post(args: argparse.Namespace, fed: Federation, actor: Actor) -> None:
+    """A reply to a post that is not a figure, sent to its author alone: how a member answers a request another
+    instance's group sent (``ledger.requests``) with a value, its unit and a link, which that group reads."""
+    if args.value is not None:
+        raise ActorError(f"--value corrects a figure, and {args.figure} is no figure known here")
+    author = await fed.instance.pool.fetchval(
+        "SELECT attributed_to FROM remote_objects WHERE uri = $1 AND deleted_at IS NULL", args.figure
+    )
+    if author is None:
+        raise PublicationError(f"no figure or post {args.figure} known here (follow its group first)")
+    urls, now = fed.instance.urls, fed.instance.clock()
+    note = _reply_note(fed, actor, args.figure, args.text, [str(author)], now)
+    create = activity(urls, urls.actor(actor.name), "Create", note, to=note["to"], published=now)
+    await _send(fed, actor, create, note)
+    print(note["id"])
+
+
+async def reply_figure(args: argparse.Namespace, fed: Federation) -> None:
+    _checked_source(args.source)
+    instance = fed.instance
+    actor = await store.get(instance.pool, args.as_name)
+    unit_code = await instance.pool.fetchval(
+        "SELECT unit_code FROM figures WHERE uri = $1 AND deleted_at IS NULL", args.figure
+    )
+    if unit_code is None:
+        await _reply_to_post(args, fed, actor)
+        return
+    to, _ = await _parties(fed, args.figure)
+    now = instance.clock()
+    note = _reply_note(fed, actor, args.figure, args.text, to, now)
     correction = _correction(args, str(unit_code))
     if correction is not None:
         note["correction"] = correction

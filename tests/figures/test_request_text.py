@@ -41,7 +41,15 @@ CHERCHE = '<a href="https://m.example/tags/cherche" class="mention hashtag" rel=
             "2025",
             None,
         ),
-        ("le prix du pain en 2025-05 à Lyon", "le prix du pain", "Lyon", "2025-05", None),
+        ("le prix du pain en 2025-05 à Lyon", "prix du pain", "Lyon", "2025-05", None),
+        (
+            f"{MENTION} Quel est le loyer médian d'un T3 à Lyon en 2026-Q2 ? {CHERCHE}",
+            "loyer médian d'un T3",
+            "Lyon",
+            "2026-04/2026-06",
+            None,
+        ),
+        ("What is the median rent in Lyon in 2026 #wanted", "median rent", "Lyon", "2026", None),
     ],
 )
 def test_a_request_is_read_loosely(text: str, measures: str, place: str, period: str, unit: str | None) -> None:
