@@ -36,6 +36,7 @@ from consensus.rows import rows_of
 from consensus.vocabulary import Claim, Consensus, ConsensusError, Kind, Policy, Status, Summary
 from fedi.config import Settings
 from fedi.database import Connection, Pool, is_unavailable
+from fedi.schedule import every
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
 from figures.numbers import FiguresError, in_range
@@ -431,12 +432,7 @@ class Periodic:
         self._last: datetime | None = None
 
     async def run(self, stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self._interval)
-            if stopping.is_set():
-                return
-            await self.tick()
+        await every(self._interval, stopping, self.tick)
 
     async def tick(self) -> int:
         latest = await self._pool.fetchval("SELECT max(greatest(made_at, coalesce(withdrawn_at, made_at))) FROM claims")

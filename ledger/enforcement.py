@@ -29,7 +29,6 @@ following again must not reset it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from actors.actor import Actor
 from actors.follows import FollowError
 from fedi.database import Connection
 from fedi.instance import Instance
+from fedi.schedule import every
 from figures.html import Html, escape, link, paragraph
 from ledger import joining, reciprocity, reciprocity_policy
 from ledger.reciprocity_policy import Policies, Policy, PolicyError
@@ -92,12 +92,7 @@ class Enforcement:
         return self._policies
 
     async def run(self, stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self._interval)
-            if stopping.is_set():
-                return
-            await self.tick()
+        await every(self._interval, stopping, self.tick)
 
     async def tick(
         self,
