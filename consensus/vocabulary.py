@@ -144,7 +144,7 @@ class Policy:
     huber_k: float = 1.345
     location_k: float = 3.0
     reject: float = 6.0
-    huber_steps: int = 20
+    huber_steps: int = 8
     earn_claims: int = 2
     superseded: float = 0.1
 
