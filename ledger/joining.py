@@ -57,6 +57,8 @@ async def welcome(connection: Connection, instance: Instance, group: Actor, foll
     if policy == "open":  # a follow recorded before the policy opened, or a local person's own row of it
         answered = await follows.answer_on(connection, instance.urls, follow.id, "Accept", instance.clock)
         return answered.state
+    if await _told(connection, group, follow):
+        return "pending: already told what to do"
     handle = await handle_of(connection, instance, follow.follower)
     if policy == "admin":
         await direct(connection, instance, group, follow.follower, handle, _awaiting_moderator(instance, group))
@@ -65,6 +67,20 @@ async def welcome(connection: Connection, instance: Instance, group: Actor, foll
         return f"pending: {notified} moderator(s) notified"
     await direct(connection, instance, group, follow.follower, handle, _invitation(instance, group))
     return "pending: charter sent"
+
+
+async def _told(connection: Connection, group: Actor, follow: Follow) -> bool:
+    """Whether the group already sent this follower a direct message since their request was made: a follow
+    sent again while it waits (a second click, a server's retry) must not bring a second welcome, nor a second
+    round of notices to the moderators."""
+    found = await connection.fetchval(
+        "SELECT 1 FROM outbox WHERE actor_id = $1 AND audience = 'direct' AND document->>'type' = 'Create'"
+        " AND document->'to' = jsonb_build_array($2::text) AND published >= $3 LIMIT 1",
+        group.id,
+        follow.follower,
+        follow.created_at,
+    )
+    return found is not None
 
 
 async def on_note(connection: Connection, instance: Instance, sender: str, note: Node) -> str | None:

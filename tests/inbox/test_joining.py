@@ -181,3 +181,13 @@ async def test_an_admin_group_notifies_its_moderators_and_ignores_the_phrase(
     assert await _state(world, john.id) == ("pending", False, None)
     pending = await membership.pending_for(world.pool, world.urls, group)
     assert [(p.id, p.follower) for p in pending] == [(row_id, john.id)]
+
+
+async def test_a_follow_sent_again_while_waiting_brings_no_second_message(world: World, remote: RemoteServer) -> None:
+    """A second click on "follow", or a server's retry with a new id, must not welcome anyone twice."""
+    await _group(world, "charter")
+    john = remote.actor("john")
+    await _follow(world, john)
+    await _follow(world, john, number=2)
+    assert await world.process() == ["pending: charter sent", "pending: already told what to do"]
+    assert len([c for c in await _sent(world, "Create") if c["object"].get("to") == [john.id]]) == 1
