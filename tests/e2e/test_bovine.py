@@ -95,33 +95,3 @@ async def test_our_member_follows_a_bovine_user_and_receives_its_post(
         eventually, lambda: "Bonjour de bovine" in _received_text(ours, "alice"), what="bovine post reaching alice"
     )
     assert created
-
-
-async def test_bovine_user_joins_a_charter_group_by_replying_with_the_phrase(
-    ours: InstanceProcess, bovine: BovineServer
-) -> None:
-    """A members-only group sends the charter as a direct message; the reply with the phrase is the approval."""
-    user = await bovine.create_user("haddock")
-    group = f"{ours.base}/actors/loyers"
-    await bovine.follow(user, group)
-
-    def is_invitation(item: dict[str, object]) -> bool:
-        obj = item.get("object")
-        return isinstance(obj, dict) and f"{ours.base}/charter" in str(obj.get("content", ""))
-
-    received = await bovine.wait_for_inbox(user, is_invitation)
-    invitation = received["object"]
-    assert isinstance(invitation, dict)
-    assert invitation["to"] in ([user.actor_id], user.actor_id)
-    assert await bovine.following(user) == []
-    note = {
-        "type": "Note",
-        "attributedTo": user.actor_id,
-        "content": "J’accepte la charte",
-        "inReplyTo": invitation["id"],
-        "to": [group],
-    }
-    await bovine.send(user, {"type": "Create", "actor": user.actor_id, "object": note, "to": [group]})
-    await bovine.wait_for_ids(lambda: bovine.following(user), group)
-    [joined] = [f for f in _follows(ours, "--as", "loyers") if f[1] == user.actor_id]
-    assert joined[2] == "accepted"
