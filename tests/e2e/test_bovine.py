@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.bovine import BovineServer, bovine_python_or_skip
+from tests.support.bovine import BovineServer, serving
 from tests.support.cluster import Cluster
 from tests.support.process import InstanceProcess
 from tests.support.waiting import eventually
@@ -38,12 +38,7 @@ def ours(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture(scope="module")
 def bovine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BovineServer]:
-    python = bovine_python_or_skip()
-    server = BovineServer.start(tmp_path_factory.mktemp("bovine"), python)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from serving(tmp_path_factory)
 
 
 def _follows(instance: InstanceProcess, *args: str) -> list[list[str]]:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_bovine import _follows, _received_text
-from tests.support.bovine import BovineServer, BovineUser, bovine_python_or_skip
+from tests.support.bovine import BovineServer, BovineUser, serving
 from tests.support.cluster import Cluster
 from tests.support.fleet import fleet, join, publish_figure
 from tests.support.process import InstanceProcess
@@ -39,12 +39,7 @@ def pair(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture(scope="module")
 def bovine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BovineServer]:
-    python = bovine_python_or_skip()
-    server = BovineServer.start(tmp_path_factory.mktemp("bovine"), python)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from serving(tmp_path_factory)
 
 
 def _carries(uri: str) -> Callable[[dict[str, Any]], bool]:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from fedi.database import connect
-from tests.support.bovine import PUBLIC, BovineServer, BovineUser, bovine_python_or_skip
+from tests.support.bovine import PUBLIC, BovineServer, BovineUser, serving
 from tests.support.cluster import Cluster
 from tests.support.fleet import fleet
 from tests.support.process import InstanceProcess
@@ -41,12 +41,7 @@ def pair(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture(scope="module")
 def bovine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BovineServer]:
-    python = bovine_python_or_skip()
-    server = BovineServer.start(tmp_path_factory.mktemp("bovine"), python)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from serving(tmp_path_factory)
 
 
 def _requests(instance: InstanceProcess, group: str) -> list[dict[str, str]]:

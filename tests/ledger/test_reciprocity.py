@@ -12,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 
-from actors import follows, store, tokens
+from actors import tokens
 from actors.actor import Actor
 from actors.outbox import FanOut
 from actors.routes import object_routes
@@ -24,6 +24,7 @@ from figures.note import Contributor
 from ledger import claims, reciprocity
 from ledger.publication import Publisher, StoredFigure
 from ledger.requests import Requests, wanted
+from tests.ledger.members import group_with_members
 from tests.ledger.test_publication import RENT, Ticking
 
 ZOE = "https://masto.example/users/zoe"
@@ -65,13 +66,7 @@ def key_pair() -> keys.KeyPair:
 @pytest.fixture
 async def parties(instance: Instance, key_pair: keys.KeyPair) -> Parties:
     pool, urls, clock = instance.pool, instance.urls, Ticking()
-    group = await store.create(pool, "loyers", "group", visibility="members", key_factory=lambda: key_pair)
-    members = []
-    for name in ("ana", "bob"):
-        member = await store.create(pool, name, "person", key_factory=lambda: key_pair)
-        asked = await follows.follow(pool, urls, member, urls.actor("loyers"), urls.inbox("loyers"), clock)
-        await follows.approve(pool, urls, [asked.id], clock, group)
-        members.append(member)
+    group, members = await group_with_members(instance, key_pair, clock, ("ana", "bob"))
     await pool.execute(
         "INSERT INTO follows (activity_id, follower, followee, state, follower_inbox, follower_shared_inbox)"
         " VALUES ($1, $2, $3, 'accepted', $4, $5)",

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 import schemas
-from actors import follows, store
+from actors import store
 from actors.actor import Actor
 from fedi import keys
 from fedi.instance import Instance
@@ -19,6 +19,7 @@ from figures.html import violations
 from figures.note import Contributor
 from ledger.publication import NotAMember, Publisher
 from ledger.requests import RequestError, Requests, wanted
+from tests.ledger.members import group_with_members
 from tests.ledger.test_publication import RENT, Ticking
 from tests.test_jsonld_documents import faults
 
@@ -46,13 +47,7 @@ def key_pair() -> keys.KeyPair:
 @pytest.fixture
 async def parties(instance: Instance, key_pair: keys.KeyPair) -> Parties:
     pool, urls, clock = instance.pool, instance.urls, Ticking()
-    group = await store.create(pool, "loyers", "group", visibility="members", key_factory=lambda: key_pair)
-    members = []
-    for name in ("ana", "bob"):
-        member = await store.create(pool, name, "person", key_factory=lambda: key_pair)
-        asked = await follows.follow(pool, urls, member, urls.actor("loyers"), urls.inbox("loyers"), clock)
-        await follows.approve(pool, urls, [asked.id], clock, group)
-        members.append(member)
+    group, members = await group_with_members(instance, key_pair, clock, ("ana", "bob"))
     publisher = Publisher(pool, urls, clock, "fr")
     asker = Contributor(urls.actor("ana"), "ana", urls.domain)
     ana, bob = members

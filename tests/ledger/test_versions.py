@@ -13,7 +13,6 @@ from decimal import Decimal
 
 import pytest
 
-from actors import follows, store
 from actors.actor import Actor
 from consensus.vocabulary import Status
 from fedi import keys
@@ -23,6 +22,7 @@ from ledger import claims
 from ledger.consensus import ConsensusJob
 from ledger.explanation import explain
 from ledger.publication import Publisher, StoredFigure
+from tests.ledger.members import group_with_members
 from tests.ledger.test_publication import RENT, Ticking
 
 PEERS = ("b.example", "c.example", "d.example", "e.example")
@@ -31,10 +31,7 @@ PEERS = ("b.example", "c.example", "d.example", "e.example")
 async def _setup(instance: Instance) -> tuple[Publisher, ConsensusJob, Actor, StoredFigure, Ticking]:
     pair = keys.generate()
     pool, urls, clock = instance.pool, instance.urls, Ticking()
-    group = await store.create(pool, "loyers", "group", key_factory=lambda: pair)
-    ana = await store.create(pool, "ana", "person", key_factory=lambda: pair)
-    asked = await follows.follow(pool, urls, ana, urls.actor("loyers"), urls.inbox("loyers"), clock)
-    await follows.approve(pool, urls, [asked.id], clock, group)
+    group, [ana] = await group_with_members(instance, pair, clock, ("ana",), visibility="public")
     publisher = Publisher(pool, urls, clock, "fr")
     job = ConsensusJob(pool, urls, clock, publisher)
     for domain in PEERS:

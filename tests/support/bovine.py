@@ -87,7 +87,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -360,3 +360,12 @@ def _environment() -> dict[str, str]:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     environment["NO_PROXY"] = environment["no_proxy"] = "localhost,127.0.0.1"
     return environment
+
+
+def serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BovineServer]:
+    """A bovine-herd server for a module's tests (``yield from`` it in a fixture); skips when bovine cannot install."""
+    server = BovineServer.start(tmp_path_factory.mktemp("bovine"), bovine_python_or_skip())
+    try:
+        yield server
+    finally:
+        server.stop()
