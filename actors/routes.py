@@ -211,7 +211,7 @@ def object_routes(
     instance: Instance, signed_by: SignedBy, render_object: ObjectRenderer, fetched: Fetched = _not_counted
 ) -> list[Route]:
     """Objects and activities at their ids; followers-only ones only to servers with an approved follower of their
-    owner, by a fetch signed by any actor of that server."""
+    owner, by a fetch signed by any actor of that server (on our own domain, by that follower only)."""
     pool, links = instance.pool, instance.urls
 
     async def allowed(request: Request, actor_id: int, audience: str, document: dict[str, object]) -> bool:
@@ -228,7 +228,7 @@ def object_routes(
         # Mastodon with authorized fetch and Takahē fetch as their instance actor, not as the follower: a server
         # that holds an approved follower of the owner may read for it, whichever of its actors signs.
         named = reader in normalise_ids(document)
-        if not named and not await followers_on(pool, links.actor(owner["name"]), host_of(reader)):
+        if not named and not await reads_for_followers(instance, links.actor(owner["name"]), reader):
             return False
         await fetched(reader, actor_id, str(document.get("id")))  # a followers-only object, read
         return True
@@ -266,7 +266,9 @@ def object_routes(
             return problem(404, "no such actor")
         reader = await signed_by(request)
         if reader is None:
-            return problem(401, "sign this request: the list is for the reader's own domain")
+            return for_reader(problem(401, "sign this request: the list is for the reader's own domain"))
+        if links.is_local(reader):
+            return for_reader(problem(403, "the list is for other servers: this one knows its own followers"))
         domain = host_of(reader)
         followers = await followers_on(pool, links.actor(found.name), domain)
         collection_id = f"{links.actor(found.name)}/followers_synchronization"
@@ -296,6 +298,18 @@ def object_routes(
         Route(urls.INSTANCE_OUTBOX, instance_outbox),
         Route(urls.INSTANCE_FOLLOWERS, instance_followers),
     ]
+
+
+async def reads_for_followers(instance: Instance, owner: str, reader: str) -> bool:
+    """Whether ``reader`` may read ``owner``'s followers-only objects, being named aside.
+
+    A remote server that holds an approved follower reads for it, whichever of its actors signs. Our own domain is
+    no such server: it holds every local person, and the approval of one member must not open the group to all of
+    them, so a local actor reads only as an approved follower itself."""
+    followers = await followers_on(instance.pool, owner, host_of(reader))
+    if instance.urls.is_local(reader):
+        return reader in followers
+    return bool(followers)
 
 
 async def paged(request: Request, collection_id: str, items: PageItems) -> Response:
