@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
+import select
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import httpx
+
+_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 def free_port() -> int:
@@ -56,6 +61,8 @@ class InstanceProcess:
         self.env.update(extra_env or {})
         self.log_path = directory / "serve.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self._commands: subprocess.Popen[bytes] | None = None
+        self._commands_lock = threading.Lock()
 
     def start(self) -> InstanceProcess:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -82,20 +89,47 @@ class InstanceProcess:
             time.sleep(0.2)
         raise TimeoutError(f"instance on {self.port} not ready after {timeout} s:\n{self.log()}")
 
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "chiffres.cli", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            cwd=self.directory,
-            timeout=120,
-        )
+    def cli(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """``chiffres ARGS`` in a process of its own, forked from a server that has the application imported."""
+        with self._commands_lock:
+            code, stdout, stderr = self._command(list(args), timeout)
+        result = subprocess.CompletedProcess(["chiffres", *args], code, stdout, stderr)
         if check and result.returncode != 0:
             raise AssertionError(f"chiffres {' '.join(args)} failed ({result.returncode}): {result.stderr}")
         return result
 
+    def _command(self, args: list[str], timeout: float) -> tuple[int, str, str]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if self._commands is None or self._commands.poll() is not None:
+            self._commands = subprocess.Popen(
+                [sys.executable, "-m", "tests.support.cli_server"],
+                env={**self.env, "PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, self.env.get("PYTHONPATH")]))},
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                cwd=self.directory,
+                start_new_session=True,
+            )
+        server = self._commands
+        assert server.stdin is not None
+        assert server.stdout is not None
+        server.stdin.write(json.dumps(args).encode() + b"\n")
+        server.stdin.flush()
+        ready, _, _ = select.select([server.stdout], [], [], timeout)
+        line = server.stdout.readline() if ready else b""
+        if not line:
+            self._stop_commands()
+            raise subprocess.TimeoutExpired(["chiffres", *args], timeout)
+        answer = json.loads(line)
+        return int(answer["code"]), str(answer["stdout"]), str(answer["stderr"])
+
+    def _stop_commands(self) -> None:
+        if self._commands is not None and self._commands.poll() is None:
+            os.killpg(self._commands.pid, signal.SIGKILL)
+            self._commands.wait()
+        self._commands = None
+
     def stop(self, timeout: float = 30) -> int | None:
+        self._stop_commands()
         return terminate(self.process, timeout)
 
     def log(self) -> str:
