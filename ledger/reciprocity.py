@@ -16,8 +16,9 @@ transaction, so a delivery is counted exactly when it is scheduled, and once.
 A delivery is counted per follower, the actor of each accepted follow of the group that the fan-out sends to (the
 same rows, in the same transaction): a shared inbox carries a figure to every follower on its server, and it is
 each of them the figure is for; the follower's server is the domain, so that a peer's total is its followers'.
-Local members have no inbox row in ``follows`` (they read here, through the API and the pages), so the fan-out sends
-them nothing and nothing is counted for them as delivered: the counts are the deliveries, neither more nor fewer.
+A local member follows through our own inbox like anyone else and receives the group's figures there, so those
+deliveries count too — except to the figure's author: having one's own figure back is no consultation, and counting
+it would make every publisher look like a reader. The counts are the deliveries, neither more nor fewer.
 """
 
 from __future__ import annotations
@@ -178,7 +179,8 @@ async def moved(pool: Pool, figure_uri: str, before: float | None, after: float,
 
 def on_fanout(urls: Urls, clock: Clock) -> Fanned:
     """The fan-out's callback: a Create or Update of a figure of one of our groups, sent to its followers, is
-    delivered to each accepted follower with an inbox — the rows the fan-out reads, in its transaction."""
+    delivered to each accepted follower with an inbox — the rows the fan-out reads, in its transaction — but its
+    author."""
 
     async def delivered(connection: Connection, document: JSON) -> None:
         obj = document.get("object")
@@ -194,7 +196,8 @@ def on_fanout(urls: Urls, clock: Clock) -> Fanned:
             "INSERT INTO reciprocity_events (group_uri, actor, domain, kind, object, activity, at)"
             " SELECT $1, w.follower, lower(split_part(w.follower, '/', 3)), 'delivered', $2, $3, $4 FROM follows w"
             " WHERE w.followee = $1 AND w.state = 'accepted' AND w.follower_inbox IS NOT NULL"
-            " AND EXISTS (SELECT 1 FROM figures f WHERE f.uri = $2 AND f.group_uri = $1 AND f.group_id IS NOT NULL)"
+            " AND EXISTS (SELECT 1 FROM figures f WHERE f.uri = $2 AND f.group_uri = $1 AND f.group_id IS NOT NULL"
+            " AND f.author <> w.follower)"
             " ON CONFLICT DO NOTHING",
             group_uri,
             figure_uri,

@@ -12,6 +12,7 @@ bovine-herd cannot be installed.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tests.e2e.test_bovine import _follows, _received_text
 from tests.support.bovine import BovineServer, BovineUser, serving
 from tests.support.cluster import Cluster
 from tests.support.fleet import fleet, join, publish_figure
+from tests.support.ledger_tally import agree, figure_activities, received
 from tests.support.process import InstanceProcess
 from tests.support.waiting import eventually
 
@@ -175,3 +177,22 @@ async def test_a_reader_who_stops_contributing_is_reminded_rejected_and_restored
 
     third = publish_figure(a, "ana", "loyers", value="818")
     await bovine.wait_for_inbox(user, _carries(third))
+
+    # The ledger against the activities exchanged (acceptance 4): what each one sent, by the test's own account,
+    # and what each follower's server received, counted there.
+    figures = {first, second, third}
+
+    async def exchanged() -> dict[str, Counter[str]]:
+        at_b = await asyncio.to_thread(received, b, "marc")
+        return {
+            # ana receives her own figures in her inbox on A: no consultation of anyone's work
+            f"{a.base}/actors/ana": Counter(published=3, source=1),
+            marc: Counter(endorsed=1, delivered=figure_activities(at_b, group, figures)),
+            user.actor_id: Counter(
+                endorsed=1, delivered=figure_activities(await bovine.inbox_items(user), group, figures)
+            ),
+        }
+
+    ledger = await agree(a, "loyers", exchanged)
+    assert ledger[user.actor_id]["delivered"] == 2, "the first and third figures, not the second"
+    assert ledger[marc]["delivered"] == 3

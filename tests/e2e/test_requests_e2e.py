@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from fedi.database import connect
 from tests.support.bovine import PUBLIC, BovineServer, BovineUser, serving
 from tests.support.cluster import Cluster
 from tests.support.fleet import fleet
+from tests.support.ledger_tally import agree, figure_activities, received
 from tests.support.process import InstanceProcess
 from tests.support.waiting import eventually
 
@@ -186,3 +188,19 @@ async def test_a_bovine_follower_asks_a_member_elsewhere_answers_and_the_next_as
     )
     assert at_once["object"]["to"] in (user.actor_id, [user.actor_id]), "only the asker hears of it"
     assert await _requests_sent(a) == 1, "the second request must not go to the followers"
+
+    # The ledger against the activities exchanged (issue 12, acceptance 4): marc answered once, with a figure and
+    # a source new to the group; the figure went to the group's followers, amelie and marc, and marc's own figure
+    # coming back to him is no consultation.
+    await asyncio.to_thread(
+        eventually, lambda: figure_activities(received(b, "marc"), group, {figure_uri}), what="the figure on B"
+    )
+
+    async def exchanged() -> dict[str, Counter[str]]:
+        return {
+            marc: Counter(answered=1, published=1, source=1),
+            user.actor_id: Counter(delivered=figure_activities(await bovine.inbox_items(user), group, {figure_uri})),
+        }
+
+    ledger = await agree(a, "loyers", exchanged)
+    assert ledger[user.actor_id] == {"delivered": 1}
