@@ -2,9 +2,10 @@
 
 A post that mentions one of our groups and carries ``#cherche`` or ``#wanted`` asks that group for a figure, read
 loosely from its text (:func:`figures.request_text.read_asking`); a reply to a request the group sent, holding a
-value with its unit and a link to its source (:func:`figures.request_text.read_answer`), answers it, and becomes a
-figure of the group credited to whoever replied. Both are what a member does with ``chiffres request``, and are
-held to the same rules (:mod:`ledger.requests`): only approved followers of the group ask and answer.
+value with its unit and a link to its source (:func:`figures.request_text.read_answer`) — or, from a peer of
+ours, our ``figure`` object — answers it, and becomes a figure of the group credited to whoever replied. Both are
+what a member does with ``chiffres request``, and are held to the same rules (:mod:`ledger.requests`): only
+approved followers of the group ask and answer.
 
 Everything happens in the inbox's transaction, inside a savepoint: a post that cannot be a request or an answer
 leaves nothing behind, and is still stored as any post is. The outcome is one line for the inbox's log.
@@ -16,10 +17,12 @@ from actors import store
 from actors.actor import Actor, ActorError
 from fedi.normalise import Activity, Node
 from figures.figure import FigureValidationError
+from figures.note import FigureRejected, contributor_of_note, figure_of_note
 from figures.numbers import Lang
-from figures.request_text import ASKING_TAGS, read_answer, read_asking
-from figures.units import unit_from_code
+from figures.request_text import ASKING_TAGS, Answer, read_answer, read_asking
+from figures.units import Unit, compatible, convert, unit_from_code
 from inbox.processor import Context
+from inbox.remote import host_of
 from ledger.publication import Publisher
 from ledger.requests import Requests, Wanted, contributor_of
 
@@ -77,12 +80,20 @@ async def _answer(activity: Activity, note: Node, replied_to: str, context: Cont
         return None
     lang = _language(note)
     expected = unit_from_code(row["unit"]) if row["unit"] else None
-    answer = read_answer(note.content or "", expected, lang)
+    try:
+        carried = _carried(activity, note, expected)
+    except FigureRejected as refused:
+        return f"no answer: {refused}"
+    answer: Answer | None
+    if carried is not None:
+        answer, by = carried
+    else:
+        answer, by = read_answer(note.content or "", expected, lang), activity.actor
     if answer is None:
         return "no answer: the reply needs a value with its unit and a link to its source"
     urls = context.instance.urls
-    answerer = await contributor_of(context.connection, urls, activity.actor)
-    local = urls.local_name(activity.actor)
+    answerer = await contributor_of(context.connection, urls, by)
+    local = urls.local_name(by)
     found = await store.find(context.connection, local) if local else None
     fields = {"value": answer.value, "unit": answer.unit, "source": answer.source}
     try:
@@ -95,6 +106,30 @@ async def _answer(activity: Activity, note: Node, replied_to: str, context: Cont
     except ActorError as refused:
         return f"no answer: {refused}"
     return f"request {request.id} answered by {figure.uri}"
+
+
+def _carried(activity: Activity, note: Node, expected: Unit | None) -> tuple[Answer, str] | None:
+    """The answer a peer of ours sends as a figure (our ``figure`` object in the reply), and who gives it; None
+    for a reply without one, read from its text instead.
+
+    The figure's value, unit and source answer the request; what it measures, where and when are the request's.
+    A peer's group speaks for a member of its own host (the figure's ``contributor``), as with any figure it
+    publishes; anyone else answers in their own name. A figure in another unit than the one asked for, and not
+    convertible to it, answers another question."""
+    figure = figure_of_note(note.to_json())
+    if figure is None:
+        return None
+    value, unit = figure.value, figure.unit
+    if expected is not None and unit != expected:
+        if not compatible(unit, expected):
+            raise FigureRejected(f"the figure is in {unit.code}, the request asks for {expected.code}")
+        value, unit = convert(value, unit, expected), expected
+    by = activity.actor
+    contributor = contributor_of_note(note.to_json())
+    vouched = note.ref("attributedTo") in (None, activity.actor)
+    if contributor is not None and vouched and host_of(contributor) == host_of(activity.actor):
+        by = contributor
+    return Answer(value, unit, figure.source.url), by
 
 
 def _requests(context: Context) -> Requests:

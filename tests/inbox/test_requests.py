@@ -9,11 +9,15 @@ from typing import Any
 
 from actors import follows, store
 from consensus.vocabulary import Consensus, Status
+from fedi.normalise import PUBLIC
+from figures.figure import build_figure
+from figures.note import Contributor, note_object
 from ledger.publication import Publisher
 from tests.inbox.conftest import JSON, World
 from tests.support.remote_server import AS2, RemoteActor, RemoteServer
 
 ASKED = "loyer médian d'un T2 à Lyon, 2026-Q2"
+ELSEWHERE = "https://elsewhere.example/users/eve"
 
 
 async def member(world: World, sender: RemoteActor) -> None:
@@ -137,3 +141,78 @@ async def test_posts_that_ask_for_nothing_we_can_answer_are_only_stored(world: W
     assert "no request" in outcome, outcome
     assert "only members ask" in outcome
     assert await world.pool.fetchval("SELECT count(*) FROM requests") == 0
+
+
+def _answering_figure(
+    world: World, sender: RemoteActor, number: int, request_uri: str, value: str, unit: str, credits: str
+) -> JSON:
+    """A reply carrying our ``figure`` object, as a peer instance of ours sends it: its group publishes the figure
+    and credits the member who found it."""
+    figure = build_figure(
+        {
+            "value": value,
+            "unit": unit,
+            "measures": "loyer médian T2",
+            "place": "Lyon",
+            "period": "2026-Q2",
+            "source": "https://observatoire.example/loyers",
+        }
+    )
+    note = note_object(
+        figure,
+        note_id=f"{sender.id}/figures/{number}",
+        author=sender.id,
+        url=f"{sender.id}/figures/{number}",
+        to=[PUBLIC],
+        cc=[world.group],
+        published=datetime(2026, 6, 1, tzinfo=UTC),
+        updated=None,
+        default_language="fr",
+        status_line=None,
+        tag_url=lambda tag: f"https://m.example/tags/{tag}",
+        contributor=Contributor(credits, credits.rsplit("/", 1)[-1], credits.split("/")[2]),
+    )
+    note["inReplyTo"] = request_uri
+    return {"@context": AS2, "id": f"{note['id']}/activity", "type": "Create", "actor": sender.id, "object": note}
+
+
+async def test_a_peer_answers_with_a_figure_credited_to_its_member(world: World, remote: RemoteServer) -> None:
+    alice, bob, peer_group = remote.actor("alice"), remote.actor("bob"), remote.actor("entraide")
+    await member(world, alice)
+    await member(world, bob)
+    [outcome] = await post(world, alice, 1, f"{ASKED}, unité : €/mois", tags=("cherche",))
+    request = await row(world, "SELECT uri, unit FROM requests")
+    assert request["unit"] == "EUR/month"
+
+    # Another measure altogether: not an answer, and the request stays open.
+    degrees = _answering_figure(world, peer_group, 1, request["uri"], "21", "°C", credits=bob.id)
+    assert (await world.deliver(peer_group, degrees, "/actors/loyers/inbox")).status_code == 202
+    [outcome] = await world.process()
+    assert "no answer: the figure is in" in outcome, outcome
+    assert await world.pool.fetchval("SELECT status FROM requests") == "open"
+
+    # A yearly rent answers a monthly question once converted; the peer's group speaks for bob, of its own host.
+    yearly = _answering_figure(world, peer_group, 2, request["uri"], "9744", "€/an", credits=bob.id)
+    assert (await world.deliver(peer_group, yearly, "/actors/loyers/inbox")).status_code == 202
+    [outcome] = await world.process()
+    assert "answered by" in outcome, outcome
+    figure = await row(world, "SELECT author, group_uri, value, note FROM figures WHERE group_uri IS NOT NULL")
+    assert (figure["author"], figure["group_uri"]) == (bob.id, world.group)
+    assert figure["value"] == 812
+    assert figure["note"]["figure"]["answers"] == request["uri"]
+    assert figure["note"]["figure"]["unit"]["code"] == "EUR/month"
+
+
+async def test_a_figure_may_credit_only_a_member_of_its_senders_host(world: World, remote: RemoteServer) -> None:
+    """A peer that credits someone elsewhere answers in its own name, and it follows nothing here: refused."""
+    alice = remote.actor("alice")
+    await member(world, alice)
+    [_] = await post(world, alice, 1, ASKED, tags=("cherche",))
+    request = await row(world, "SELECT uri FROM requests")
+    lying = remote.actor("liar")
+    forged = _answering_figure(world, lying, 1, request["uri"], "812", "€/mois", credits=ELSEWHERE)
+    assert (await world.deliver(lying, forged, "/actors/loyers/inbox")).status_code == 202
+    [outcome] = await world.process()
+    assert "no answer" in outcome, outcome
+    assert "liar" in outcome, outcome
+    assert await world.pool.fetchval("SELECT status FROM requests") == "open"
