@@ -35,6 +35,8 @@ SETTINGS = (
     "consensus_min_contributors",
     "consensus_agreement",
     "consensus_tolerance",
+    "accept_phrase",
+    "accept_phrase_en",
 )
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -67,6 +69,13 @@ class Settings:
     consensus_min_contributors: float = 3.0
     consensus_agreement: float = 0.6
     consensus_tolerance: float = 0.05
+    # What a follower of a ``charter`` group replies to join, in French and in English (either one works).
+    accept_phrase: str = "J'ACCEPTE"
+    accept_phrase_en: str = "I ACCEPT"
+
+    @property
+    def accept_phrases(self) -> dict[str, str]:
+        return {"fr": self.accept_phrase, "en": self.accept_phrase_en}
 
     @property
     def scheme(self) -> str:
@@ -118,6 +127,14 @@ def _parse_language(value: object) -> str:
     if language not in LANGUAGES:
         raise ConfigError(f"CHIFFRES_LANGUAGE: {value!r} is not one of {', '.join(LANGUAGES)}")
     return language
+
+
+def _parse_phrase(name: str, value: object) -> str:
+    """A phrase people type from a phone: a few words with a letter in them, on one line."""
+    phrase = " ".join(str(value).split())
+    if not any(character.isalpha() for character in phrase) or len(phrase) > 60 or "\n" in str(value).strip():
+        raise ConfigError(f"CHIFFRES_{name.upper()}: {value!r} is not a phrase of 1 to 60 characters on one line")
+    return phrase
 
 
 def _parse_seconds(name: str, value: object) -> float:
@@ -195,6 +212,8 @@ def load(environ: Mapping[str, str], config_file: Path | None = None) -> Setting
         ),
         consensus_agreement=_parse_share("consensus_agreement", raw.get("consensus_agreement", 0.6), 0.5, 1),
         consensus_tolerance=_parse_share("consensus_tolerance", raw.get("consensus_tolerance", 0.05), 0, 0.5),
+        accept_phrase=_parse_phrase("accept_phrase", raw.get("accept_phrase", Settings.accept_phrase)),
+        accept_phrase_en=_parse_phrase("accept_phrase_en", raw.get("accept_phrase_en", Settings.accept_phrase_en)),
     )
 
 

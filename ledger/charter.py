@@ -27,6 +27,8 @@ from markdown_it import MarkdownIt
 
 __all__ = ["ACCEPT_PHRASES", "Charter", "load", "sanitise", "version"]
 
+#: The phrases the shipped charter names, also the settings' defaults (``CHIFFRES_ACCEPT_PHRASE``, ``_EN``): an
+#: instance that chooses its own says so in its own charter.
 ACCEPT_PHRASES: Final[Mapping[str, str]] = {"fr": "J'ACCEPTE", "en": "I ACCEPT"}
 FILES: Final[Mapping[str, str]] = {"fr": "charter.md", "en": "charter.en.md"}
 _UNTITLED: Final[Mapping[str, str]] = {"fr": "Charte de réciprocité", "en": "Reciprocity charter"}

@@ -95,7 +95,7 @@ async def on_note(connection: Connection, instance: Instance, sender: str, note:
 
 
 async def _answer(connection: Connection, instance: Instance, group: Actor, follow_id: int, note: Node) -> str:
-    if not contains_phrase(plain_text(note), charter.ACCEPT_PHRASES.values()):
+    if not contains_phrase(plain_text(note), instance.settings.accept_phrases.values()):
         return f"not joined: no acceptance phrase in the reply to {group.name}"
     if await membership.policy(connection, group) == "admin":
         return f"not joined: {group.name}'s moderators approve its followers, not the phrase"
@@ -140,7 +140,7 @@ async def handle_of(connection: Connection, instance: Instance, actor_uri: str) 
 
 
 def _invitation(instance: Instance, group: Actor) -> Mapping[str, Html]:
-    phrases = charter.ACCEPT_PHRASES
+    phrases = instance.settings.accept_phrases
     address = instance.urls.charter()
     name = escape(group.display_name or group.name)
     return {

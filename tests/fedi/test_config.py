@@ -61,6 +61,8 @@ def test_dev_allows_port_and_uses_http() -> None:
         ({"CHIFFRES_CONSENSUS_AGREEMENT": "1.2"}, "CHIFFRES_CONSENSUS_AGREEMENT"),
         ({"CHIFFRES_CONSENSUS_TOLERANCE": "0"}, "CHIFFRES_CONSENSUS_TOLERANCE"),
         ({"CHIFFRES_CONSENSUS_MIN_CONTRIBUTORS": "nan"}, "CHIFFRES_CONSENSUS_MIN_CONTRIBUTORS"),
+        ({"CHIFFRES_ACCEPT_PHRASE": "123 !"}, "CHIFFRES_ACCEPT_PHRASE"),
+        ({"CHIFFRES_ACCEPT_PHRASE_EN": "I " + "really " * 10 + "accept"}, "CHIFFRES_ACCEPT_PHRASE_EN"),
     ],
 )
 def test_bad_values_name_the_setting(environ: dict[str, str], setting: str) -> None:
@@ -69,6 +71,12 @@ def test_bad_values_name_the_setting(environ: dict[str, str], setting: str) -> N
     message = str(raised.value)
     assert message.startswith(setting + ":")
     assert "\n" not in message
+
+
+def test_the_acceptance_phrases_are_the_instances_own() -> None:
+    assert load({}).accept_phrases == {"fr": "J'ACCEPTE", "en": "I ACCEPT"}
+    chosen = load({"CHIFFRES_ACCEPT_PHRASE": "  oui,   j'adhère ", "CHIFFRES_ACCEPT_PHRASE_EN": "I agree"})
+    assert chosen.accept_phrases == {"fr": "oui, j'adhère", "en": "I agree"}
 
 
 def test_toml_file_and_environment_override(tmp_path: Path) -> None:

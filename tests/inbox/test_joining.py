@@ -7,12 +7,14 @@ answers is read from the outbox and, once flushed, from what the remote server r
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from actors import membership, store
 from actors.actor import Actor
+from fedi.normalise import Node, normalise_object
 from ledger import charter
-from ledger.joining import contains_phrase
+from ledger.joining import _invitation, contains_phrase, on_note
 from tests.inbox.conftest import JSON, World
 from tests.support.remote_server import AS2, RemoteActor, RemoteServer
 
@@ -191,3 +193,27 @@ async def test_a_follow_sent_again_while_waiting_brings_no_second_message(world:
     await _follow(world, john, number=2)
     assert await world.process() == ["pending: charter sent", "pending: already told what to do"]
     assert len([c for c in await _sent(world, "Create") if c["object"].get("to") == [john.id]]) == 1
+
+
+async def test_an_instance_chooses_its_own_phrase(world: World, remote: RemoteServer) -> None:
+    """``CHIFFRES_ACCEPT_PHRASE``: the invitation names the instance's phrase, and only it approves."""
+    base = world.fed.instance
+    instance = replace(base, settings=replace(base.settings, accept_phrase="OUI À LA CHARTE"))
+    group = await _group(world, "charter")
+    invitation = _invitation(instance, group)
+    assert "OUI À LA CHARTE" in invitation["fr"]
+    assert "J'ACCEPTE" not in invitation["fr"]
+    john = remote.actor("john")
+    _, invited = await _invited(world, john)
+
+    def reply(text: str) -> Node:
+        note = {"id": f"{john.id}/statuses/{len(text)}", "type": "Note", "attributedTo": john.id}
+        return normalise_object(note | {"content": f"<p>{text}</p>", "inReplyTo": invited, "to": [world.group]})
+
+    async with world.pool.acquire() as connection:
+        refused = await on_note(connection, instance, john.id, reply("J'ACCEPTE"))
+        assert refused == "not joined: no acceptance phrase in the reply to loyers"
+        joined = await on_note(connection, instance, john.id, reply("oui à la charte !"))
+    assert joined is not None
+    assert joined.startswith("joined loyers")
+    assert (await _state(world, john.id))[0] == "accepted"
