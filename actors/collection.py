@@ -103,3 +103,25 @@ async def outbox(db: Pool | Connection, local_id: int, number: int) -> tuple[int
         (number - 1) * PAGE_SIZE,
     )
     return total, [row["document"] for row in rows]
+
+
+async def featured(db: Pool | Connection, local_id: int) -> list[object]:
+    """What the actor pinned, newest first, each object in full: Mastodon reads a featured collection's items
+    without fetching them again, and a profile pins a handful of posts, never a page's worth. Public ones only."""
+    rows = await db.fetch(
+        "SELECT o.document FROM featured f JOIN local_objects o ON o.uri = f.uri"
+        " WHERE f.actor_id = $1 AND o.audience = 'public' ORDER BY f.pinned_at DESC, f.uri",
+        local_id,
+    )
+    return [row["document"] for row in rows]
+
+
+def inline(collection_id: str, items: list[object]) -> JSON:
+    """A small collection with its items in it, as Mastodon serves ``featured``."""
+    return {
+        "@context": AS2,
+        "id": collection_id,
+        "type": "OrderedCollection",
+        "totalItems": len(items),
+        "orderedItems": items,
+    }

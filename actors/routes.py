@@ -177,6 +177,10 @@ def collection_routes(instance: Instance) -> list[Route]:
             except ValueError:
                 return problem(400, "page must be a positive integer")
             collection_id = getattr(links, kind)(found.name)
+            if kind == "featured":
+                if number is not None:
+                    return problem(404, "the pinned posts are all in the collection: it has no pages")
+                return activity_json(collection.inline(collection_id, await collection.featured(pool, found.id)))
             if kind == "followers" and found.kind == "group" and found.visibility != "public":
                 if number is not None:
                     return problem(403, "the members of a members-only group are not listed")

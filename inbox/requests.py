@@ -1,11 +1,12 @@
 """Requests and answers from the fediverse: a follower asks from their Mastodon app, another answers by replying.
 
-A post that mentions one of our groups and carries ``#cherche`` or ``#wanted`` asks that group for a figure, read
-loosely from its text (:func:`figures.request_text.read_asking`); a reply to a request the group sent, holding a
-value with its unit and a link to its source (:func:`figures.request_text.read_answer`) — or, from a peer of
-ours, our ``figure`` object — answers it, and becomes a figure of the group credited to whoever replied. Both are
-what a member does with ``chiffres request``, and are held to the same rules (:mod:`ledger.requests`): only
-approved followers of the group ask and answer.
+A post that mentions one of our groups and carries ``#cherche`` or ``#wanted``, or a reply to a group's pinned
+"ask here" post (:mod:`ledger.pinned`), asks that group for a figure, read loosely from its text
+(:func:`figures.request_text.read_asking`); a reply to a request the group sent, holding a value with its unit and
+a link to its source (:func:`figures.request_text.read_answer`) — or, from a peer of ours, our ``figure`` object —
+answers it, and becomes a figure of the group credited to whoever replied. Both are what a member does with
+``chiffres request``, and are held to the same rules (:mod:`ledger.requests`): only approved followers of the group
+ask and answer.
 
 Everything happens in the inbox's transaction, inside a savepoint: a post that cannot be a request or an answer
 leaves nothing behind, and is still stored as any post is. The outcome is one line for the inbox's log.
@@ -23,6 +24,7 @@ from figures.request_text import ASKING_TAGS, Answer, read_answer, read_asking
 from figures.units import Unit, compatible, convert, unit_from_code
 from inbox.processor import Context
 from inbox.remote import host_of
+from ledger import pinned
 from ledger.publication import Publisher
 from ledger.requests import Requests, Wanted, contributor_of
 
@@ -36,6 +38,10 @@ async def on_note(activity: Activity, note: Node, context: Context) -> str | Non
         answered = await _answer(activity, note, replied_to, context)
         if answered is not None:
             return answered
+        pinned_by = await pinned.ask_here(context.connection, replied_to)
+        if pinned_by is not None:
+            group = await store.find(context.connection, pinned_by)
+            return await _ask(activity, note, group, context) if group is not None else None
     if not _asks(note):
         return None
     group = await _mentioned_group(activity, note, context)

@@ -9,6 +9,7 @@ from actors.actor import ActorError
 from chiffres import server
 from chiffres.app import build_app, federation, job_handlers, worker_loops
 from fedi.config import Settings
+from ledger import pinned
 
 
 async def serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -68,6 +69,9 @@ async def actor_create(args: argparse.Namespace, settings: Settings) -> int:
             summary=args.summary,
             visibility=args.visibility or ("members" if args.group else "public"),
         )
+        if actor.kind == "group":
+            instance = prepared.instance
+            await pinned.pin_ask_here(instance.pool, instance.urls, instance.clock, actor, settings.language)
         print(prepared.instance.urls.actor(actor.name))
     finally:
         await prepared.database.close()

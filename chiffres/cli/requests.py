@@ -9,11 +9,13 @@ import argparse
 from datetime import datetime
 
 from actors import store
+from actors.actor import ActorError
 from chiffres.app import Federation
 from chiffres.cli.common import with_federation
 from figures.figure import FigureValidationError
 from figures.note import Contributor
 from figures.numbers import Lang
+from ledger import pinned
 from ledger.publication import NotAMember, PublicationError, Publisher
 from ledger.requests import LISTINGS, Request, Requests, wanted
 
@@ -46,6 +48,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     listed.add_argument("group")
     listed.add_argument("--status", choices=LISTINGS, help="stale: open for more than 30 days")
     listed.set_defaults(run=with_federation(request_list))
+    pin = request.add_parser(
+        "pin", help='pin the group\'s "ask here" post, whose replies ask for figures (made with the group)'
+    )
+    pin.add_argument("group")
+    pin.set_defaults(run=with_federation(request_pin))
 
 
 def _lang(fed: Federation) -> Lang:
@@ -81,6 +88,15 @@ async def request_answer(args: argparse.Namespace, fed: Federation) -> None:
     except NotAMember as error:
         raise NotAMember(f"{error}: only members answer") from None
     print(f"{request.id}\tanswered\t{figure.uri}")
+
+
+async def request_pin(args: argparse.Namespace, fed: Federation) -> None:
+    instance = fed.instance
+    group = await store.get(instance.pool, args.group)
+    if group.kind != "group":
+        raise ActorError(f"{args.group} is a person: only a group asks for figures")
+    uri, made = await pinned.pin_ask_here(instance.pool, instance.urls, instance.clock, group, _lang(fed))
+    print(f"{uri}\t{'pinned' if made else 'already pinned'}")
 
 
 async def request_close(args: argparse.Namespace, fed: Federation) -> None:

@@ -12,6 +12,7 @@ from consensus.vocabulary import Consensus, Status
 from fedi.normalise import PUBLIC
 from figures.figure import build_figure
 from figures.note import Contributor, note_object
+from ledger import pinned
 from ledger.publication import Publisher
 from tests.inbox.conftest import JSON, World
 from tests.support.remote_server import AS2, RemoteActor, RemoteServer
@@ -216,3 +217,34 @@ async def test_a_figure_may_credit_only_a_member_of_its_senders_host(world: Worl
     assert "no answer" in outcome, outcome
     assert "liar" in outcome, outcome
     assert await world.pool.fetchval("SELECT status FROM requests") == "open"
+
+
+async def test_a_reply_to_the_pinned_ask_here_post_asks_without_a_hashtag(world: World, remote: RemoteServer) -> None:
+    alice, zoe = remote.actor("alice"), remote.actor("zoe")
+    await member(world, alice)
+    instance = world.fed.instance
+    group = await store.get(world.pool, "loyers")
+    uri, made = await pinned.pin_ask_here(instance.pool, instance.urls, instance.clock, group)
+    assert made
+    assert await pinned.pin_ask_here(instance.pool, instance.urls, instance.clock, group) == (uri, False)
+    adds = await world.pool.fetch("SELECT document FROM outbox WHERE document->>'type' = 'Add'")
+    assert [add["document"]["target"] for add in adds] == [world.urls.featured("loyers")]
+    assert adds[0]["document"]["object"] == uri
+
+    # Mastodon reads the pinned posts from the group's featured collection, each in full.
+    response = await world.client.get("/actors/loyers/featured", headers={"Accept": "application/activity+json"})
+    featured = response.json()
+    assert (featured["type"], featured["totalItems"]) == ("OrderedCollection", 1)
+    [post_pinned] = featured["orderedItems"]
+    assert (post_pinned["id"], post_pinned["attributedTo"]) == (uri, world.group)
+    assert "Vous cherchez un chiffre" in post_pinned["contentMap"]["fr"]
+    assert "Looking for a figure" in post_pinned["contentMap"]["en"]
+
+    [outcome] = await post(world, zoe, 1, ASKED, reply_to=uri)
+    assert "only members ask" in outcome, outcome
+    [outcome] = await post(world, alice, 2, "Merci, c'est pratique !", reply_to=uri)
+    assert outcome.startswith("stored; no request"), outcome
+    [outcome] = await post(world, alice, 3, ASKED, reply_to=uri)
+    assert outcome.endswith("sent to the followers of loyers"), outcome
+    request = await row(world, "SELECT asker, asker_note, place FROM requests")
+    assert tuple(request) == (alice.id, f"{alice.id}/statuses/3", "Lyon")
