@@ -24,7 +24,7 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -43,6 +43,7 @@ __all__ = [
     "FigureRejected",
     "content_html",
     "contributor_of_note",
+    "edit_time",
     "figure_of_note",
     "note_object",
     "period_text",
@@ -218,6 +219,17 @@ def validate_wire(figure_object: object) -> list[str]:
         path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path)
         found.append(f"figure{path}: {error.message}")
     return sorted(found)
+
+
+def edit_time(last: datetime | None, now: datetime) -> datetime:
+    """When an edit of a post last stamped ``last`` says it was made: ``now``, or the next second on the wire.
+
+    The wire counts whole seconds, and receivers apply an ``Update`` only when its ``updated`` is newer than what
+    they show: a figure published and corrected within one second (a script, a consensus settling as a burst of
+    likes ends) would otherwise keep its first text on their timelines forever."""
+    if last is None or now.replace(microsecond=0) > last.replace(microsecond=0):
+        return now
+    return last.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def wire_datetime(moment: datetime) -> str:

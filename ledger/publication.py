@@ -47,7 +47,7 @@ from fedi.types import JSON, Clock
 from fedi.urls import Urls
 from figures.claims import publication
 from figures.figure import Figure, build_figure, figure_from_wire, figure_to_wire, revise
-from figures.note import Contributor, note_object
+from figures.note import Contributor, edit_time, note_object
 from figures.numbers import Lang
 from ledger import claims, reciprocity
 
@@ -305,8 +305,9 @@ class Publisher:
         current = await self._own(uri, by)
         figure = revise(current.figure, changes, lang)
         now = self._clock()
+        edited = edit_time(current.updated or current.published, now)
         author, group = await self._parties(current)
-        note = self._note(figure, uri, author, group, current.published, now, answers=_answers(current))
+        note = self._note(figure, uri, author, group, current.published, edited, answers=_answers(current))
         _, _, audience = self._addressing(group)
         async with self._pool.acquire() as connection, connection.transaction():
             if by.kind == "person":
@@ -323,11 +324,11 @@ class Publisher:
                 figure=figure,
                 note=note,
                 published=current.published,
-                updated=now,
+                updated=edited,
             )
             if not saved:
                 raise PublicationError(f"figure {uri} changed meanwhile; try again")
-            await self._send_change(connection, current, group, note, now)
+            await self._send_change(connection, current, group, note, edited)
             await claims.record(
                 connection, uri, current.author, self._urls.domain, publication(figure), f"{uri}#v{figure.version}", now
             )
@@ -337,7 +338,7 @@ class Publisher:
         """An Update carrying the consensus and its line; the figure's version does not change."""
         current = await self.get(uri)
         author, group = await self._parties(current)
-        now = self._clock()
+        now = edit_time(current.updated or current.published, self._clock())
         note = self._note(current.figure, uri, author, group, current.published, now, consensus, _answers(current))
         async with self._pool.acquire() as connection, connection.transaction():
             await connection.execute("UPDATE figures SET note = $2, updated = $3 WHERE uri = $1", uri, note, now)

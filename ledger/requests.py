@@ -33,7 +33,7 @@ from fedi.database import Connection, Pool
 from fedi.normalise import PUBLIC
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
-from figures.note import Contributor, wire_datetime
+from figures.note import Contributor, edit_time, wire_datetime
 from figures.numbers import FiguresError, Lang
 from figures.period import parse_period
 from figures.units import parse_unit, unit_from_code
@@ -341,8 +341,10 @@ class Requests:
         note["request"]["status"] = status
         if answered_by is not None:
             note["request"]["answeredBy"] = answered_by
-        note["updated"] = wire_datetime(now)
-        await self._send(connection, group, "Update", note, now)
+        stamped = note.get("updated") or note.get("published")
+        edited = edit_time(datetime.fromisoformat(stamped) if isinstance(stamped, str) else None, now)
+        note["updated"] = wire_datetime(edited)
+        await self._send(connection, group, "Update", note, edited)
 
     async def _send(self, connection: Connection, group: Actor, kind: str, note: JSON, now: datetime) -> None:
         audience = "public" if group.visibility == "public" else "followers"

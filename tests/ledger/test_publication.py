@@ -146,3 +146,23 @@ async def test_a_consensus_update_of_such_a_figure_creates_it_again_too(instance
     again = await sent(instance, published.uri, after=1)
     assert [activity["type"] for activity in again] == ["Create", "Update"]
     assert all("consensus" in activity["object"] for activity in again)
+
+
+async def test_edits_within_one_second_still_read_newer_on_the_wire(instance: Instance, parties: Parties) -> None:
+    """Receivers apply an Update only when its ``updated`` is newer, in the wire's whole seconds: a figure published,
+    corrected and given its consensus within the same second must still reach them three times."""
+    frozen = datetime(2026, 5, 1, 9, 0, 0, 250_000, tzinfo=UTC)
+    publisher = Publisher(instance.pool, instance.urls, lambda: frozen, "fr")
+    published = await publisher.publish(parties.ana, parties.group, RENT, "fr")
+    await publisher.update(published.uri, {"value": "830"}, parties.ana)
+    await publisher.publish_consensus(published.uri, consensus(published.uri, frozen))
+    await publisher.publish_consensus(published.uri, consensus(published.uri, frozen))
+    notes = [activity["object"] for activity in await sent(instance, published.uri)]
+    stamps = [notes[0]["published"], *(note["updated"] for note in notes[1:])]
+    assert stamps == ["2026-05-01T09:00:00Z", "2026-05-01T09:00:01Z", "2026-05-01T09:00:02Z", "2026-05-01T09:00:03Z"]
+    # the next edit, made later in real time, follows the clock again
+    later = frozen + timedelta(minutes=5)
+    await Publisher(instance.pool, instance.urls, lambda: later, "fr").update(
+        published.uri, {"value": "835"}, parties.ana
+    )
+    assert (await sent(instance, published.uri))[-1]["object"]["updated"] == "2026-05-01T09:05:00Z"
