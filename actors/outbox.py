@@ -120,13 +120,15 @@ class FanOut:
         )
         recipients = [ident for key in ADDRESSING for ident in ids_of(document.get(key))]
         found: list[str] = []
-        if PUBLIC in recipients or followers_uri in recipients:
+        if PUBLIC in recipients:
             rows = await connection.fetch(
                 "SELECT coalesce(follower_shared_inbox, follower_inbox) AS inbox FROM follows"
                 " WHERE followee = $1 AND state = 'accepted' AND follower_inbox IS NOT NULL ORDER BY id",
                 actor_id,
             )
             found += [row["inbox"] for row in rows]
+        elif followers_uri in recipients:
+            found += await self._followers_only(connection, actor_id)
         if kind == "group" and relays.carries(document):
             found += await relays.inboxes(connection)
         for recipient in recipients:
@@ -136,6 +138,23 @@ class FanOut:
             if inbox:
                 found.append(inbox)
         return list(dict.fromkeys(found))
+
+    @staticmethod
+    async def _followers_only(connection: Connection, actor_id: str) -> list[str]:
+        """Where a followers-only activity goes: a server's shared inbox only when every follower of the actor it
+        serves is approved. A server hands what reaches its shared inbox to whoever it believes follows the actor,
+        and not every server forgets a follow we refused or revoked (bovine-herd keeps it after our Reject), so a
+        server with a pending, refused or revoked follower (not yet undone) gets each approved follower's own
+        inbox instead."""
+        rows = await connection.fetch(
+            "SELECT CASE WHEN f.follower_shared_inbox IS NULL OR EXISTS (SELECT 1 FROM follows o"
+            " WHERE o.followee = f.followee AND o.follower_shared_inbox = f.follower_shared_inbox"
+            " AND o.state <> 'accepted' AND o.undone_at IS NULL) THEN f.follower_inbox"
+            " ELSE f.follower_shared_inbox END AS inbox FROM follows f"
+            " WHERE f.followee = $1 AND f.state = 'accepted' AND f.follower_inbox IS NOT NULL ORDER BY f.id",
+            actor_id,
+        )
+        return [row["inbox"] for row in rows]
 
     async def _inbox_of(self, connection: Connection, uri: str) -> str | None:
         local = self._urls.local_name(uri)
