@@ -63,9 +63,11 @@ def routes(
     render_object: ObjectRenderer,
     metadata: Metadata = _no_metadata,
     fetched: Fetched = _not_counted,
+    render_teaser: ObjectRenderer | None = None,
 ) -> list[Route]:
     """``metadata`` adds to NodeInfo what packages above this one know (the charter), read on every request;
-    ``fetched`` tells them (the reciprocity ledger) of members-only objects served to signed fetches."""
+    ``fetched`` tells them (the reciprocity ledger) of members-only objects served to signed fetches;
+    ``render_teaser`` is the page a browser gets for a members-only figure it may not read."""
     pool, links = instance.pool, instance.urls
 
     async def actor(request: Request) -> Response:
@@ -130,7 +132,7 @@ def routes(
         Route(urls.ACTOR, actor),
         Route(urls.PROFILE, actor),
         *collection_routes(instance),
-        *object_routes(instance, signed_by, render_object, fetched),
+        *object_routes(instance, signed_by, render_object, fetched, render_teaser),
         pending_followers_route(instance, signed_by),
     ]
 
@@ -212,10 +214,16 @@ def collection_routes(instance: Instance) -> list[Route]:
 
 
 def object_routes(
-    instance: Instance, signed_by: SignedBy, render_object: ObjectRenderer, fetched: Fetched = _not_counted
+    instance: Instance,
+    signed_by: SignedBy,
+    render_object: ObjectRenderer,
+    fetched: Fetched = _not_counted,
+    render_teaser: ObjectRenderer | None = None,
 ) -> list[Route]:
     """Objects and activities at their ids; followers-only ones only to servers with an approved follower of their
-    owner, by a fetch signed by any actor of that server (on our own domain, by that follower only)."""
+    owner, by a fetch signed by any actor of that server (on our own domain, by that follower only). A browser
+    refused a members-only figure gets its teaser, with a 403: what it measures, where, when, and the way in —
+    the link in a Mastodon post leads somewhere; a fediverse server gets a 404, as for anything it may not see."""
     pool, links = instance.pool, instance.urls
 
     async def allowed(request: Request, actor_id: int, audience: str, document: dict[str, object]) -> bool:
@@ -249,6 +257,9 @@ def object_routes(
                 {"@context": "https://www.w3.org/ns/activitystreams", "id": uri, "type": "Tombstone"}, status=410
             )
         if not await allowed(request, row["actor_id"], row["audience"], row["document"]):
+            browsing = not wants_activity_json(request.headers.get("accept"))
+            if render_teaser is not None and browsing and isinstance(row["document"].get("figure"), dict):
+                return for_reader(HTMLResponse(render_teaser(row["document"]), status_code=403))
             return for_reader(problem(404, "no such object"))
         if not wants_activity_json(request.headers.get("accept")):
             page = HTMLResponse(render_object(row["document"]), headers={"Vary": "Accept"})

@@ -121,7 +121,13 @@ def build_app(fed: Federation) -> Starlette:
         Route(urls.INBOX, inbox.handle, methods=["POST"]),
         Route(urls.INSTANCE_INBOX, inbox.handle, methods=["POST"]),
         *actor_routes.routes(
-            instance, pages.actor, signed_by, pages.note, metadata, reciprocity.on_fetch(pool, links, instance.clock)
+            instance,
+            pages.actor,
+            signed_by,
+            pages.note,
+            metadata,
+            reciprocity.on_fetch(pool, links, instance.clock),
+            pages.teaser,
         ),
         *figures_api.routes(instance, signed_by),
     ]

@@ -28,6 +28,14 @@ _STRINGS: dict[str, dict[str, str]] = {
     "error": {"fr": "Erreur", "en": "Error"},
     "version": {"fr": "version", "en": "version"},
     "language_name": {"fr": "Français", "en": "English"},
+    "place": {"fr": "Lieu", "en": "Place"},
+    "period": {"fr": "Période", "en": "Period"},
+    "source": {"fr": "Source", "en": "Source"},
+    "teaser_reserved": {
+        "fr": "La valeur de ce chiffre est réservée aux membres du programme",
+        "en": "The value of this figure is for the members of the programme",
+    },
+    "ask_access": {"fr": "Demander l'accès", "en": "Ask for access"},
 }
 
 

@@ -7,13 +7,17 @@ summaries come from members and must never become markup.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from urllib.parse import urlsplit
 
 import jinja2
 import markupsafe
 
 from actors.actor import Actor
+from fedi.normalise import id_of
 from fedi.urls import Urls
 from figures.html import violations
+from figures.note import FigureRejected, figure_of_note, period_text
+from figures.numbers import Lang
 from web.catalog import translator
 
 
@@ -59,6 +63,29 @@ class Pages:
             note_id=document.get("id"),
             published=document.get("published"),
             updated=document.get("updated"),
+        )
+
+    def teaser(self, document: Mapping[str, object]) -> str:
+        """What a members-only figure shows to someone who may not read it: what it measures, where, when and from
+        which source — never its value — and the way in, the group's page with how to follow it."""
+        try:
+            figure = figure_of_note(document)
+        except FigureRejected:
+            figure = None
+        if figure is None:
+            return self.error(403, translator(self._language)("members_only"))
+        lang: Lang = "en" if self._language == "en" else "fr"
+        group = next((ref for key in ("audience", "attributedTo") if (ref := id_of(document.get(key)))), None)
+        name = self._urls.local_name(group) if group else None
+        return self._render(
+            "teaser.html",
+            measures=figure.measures,
+            place=figure.place.name if figure.place else None,
+            period=period_text(figure.period, lang) if figure.period else None,
+            source=figure.source.title or urlsplit(figure.source.url).hostname or figure.source.url,
+            group_name=name,
+            group_page=self._urls.actor(name) if name else None,
+            handle=f"@{name}@{self._urls.domain}" if name else "",
         )
 
     def charter(self, title: str, content: str, version: str, lang: str) -> str:

@@ -28,10 +28,12 @@ Each table has three blocks of columns: the figure over ActivityPub (the object,
 second version, the Update carrying its consensus) and its HTML page; the JSON API; the home page, the group
 (document, profile page, a hashtag's page) and its collections.
 
-Cells: ``V`` 200 showing the value; ``200`` 200 without any value; ``401``/``403``/``404`` that refusal, without any
-value. A members-only figure is refused with 404 (a figure one may not see is not there); the API answers 403 where
-it already did for a whole group (its requests), the followers collection 403 for its pages and the
-synchronisation list 401 to an unsigned reader.
+Cells: ``V`` 200 showing the value; ``200`` 200 without any value; ``T`` 403 with the figure's teaser (what it
+measures, where, when, the source's name and a "Demander l'accès" link to the group) and no value; ``401``/``403``/
+``404`` that refusal, without any value. A members-only figure is refused with 404 to a fediverse server and in the
+API (a figure one may not see is not there) and with its teaser to a browser (the link in a Mastodon post must lead
+somewhere); the API answers 403 where it already did for a whole group (its requests), the followers collection 403
+for its pages and the synchronisation list 401 to an unsigned reader.
 
 Choices where the rule left room, each the denying one:
 
@@ -45,6 +47,7 @@ Choices where the rule left room, each the denying one:
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final
@@ -75,17 +78,17 @@ ROB: Final = "https://revoked.example/users/rob"
 
 MEMBERS: Final = """
 reader          figure create update consensus page
-anonymous       404    404    404    404       404
-stranger        404    404    404    404       404
-pending         404    404    404    404       404
+anonymous       404    404    404    404       T
+stranger        404    404    404    404       T
+pending         404    404    404    404       T
 approved        V      V      V      V         V
-revoked         404    404    404    404       404
+revoked         404    404    404    404       T
 server_with     V      V      V      V         V
-server_pending  404    404    404    404       404
-server_revoked  404    404    404    404       404
+server_pending  404    404    404    404       T
+server_revoked  404    404    404    404       T
 member          V      V      V      V         V
-non_member      404    404    404    404       404
-moderator       404    404    404    404       404
+non_member      404    404    404    404       T
+moderator       404    404    404    404       T
 
 reader          get versions list search csv jsonl requests
 anonymous       404 404      200  200    200 200   403
@@ -154,6 +157,15 @@ member          200  200   200     V   V      200       200            403     4
 non_member      200  200   200     V   V      200       200            403     403
 moderator       200  200   200     V   V      200       200            200     403
 """
+
+#: What a refused browser reads of a members-only figure: what it measures, where, and the way in.
+TEASER: Final = (
+    "loyer médian",
+    "Paris 11e",
+    "1er trimestre 2026",
+    "Demander l'accès",
+    'href="https://chiffres.test/actors/entraide"',
+)
 
 #: How each column is asked for: ActivityPub (signed by the reader), an HTML page, or the API (token or signature).
 AP: Final = {"Accept": "application/activity+json"}
@@ -325,8 +337,12 @@ async def check(client: httpx.AsyncClient, found: Scene, name: str, column: str,
     response = await client.get(path, headers=headers)
     body = response.text
     wrong = []
-    if response.status_code != (200 if expected == "V" else int(expected)):
+    status = {"V": 200, "T": 403}.get(expected) or int(expected)
+    if response.status_code != status:
         wrong.append(f"status {response.status_code}")
+    if expected == "T" and not all(part in html.unescape(body) for part in TEASER):
+        missing = [part for part in TEASER if part not in html.unescape(body)]
+        wrong.append(f"no teaser: {missing} missing")
     shown = [secret for secret in SECRETS if secret in body]
     if expected == "V" and not shown:
         wrong.append("no value shown")
