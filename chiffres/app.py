@@ -41,7 +41,7 @@ from inbox.handlers import HANDLERS
 from inbox.processor import Processor
 from inbox.relay import RELAY, Relayer
 from inbox.remote import RemoteActors
-from ledger import charter, reciprocity
+from ledger import charter, joining, reciprocity
 from ledger.consensus import CONSENSUS, ConsensusJob, Periodic, thresholds
 from ledger.enforcement import Enforcement
 from ledger.independence import Independence
@@ -164,6 +164,7 @@ def job_handlers(fed: Federation) -> dict[str, Handler]:
             base=thresholds(instance.settings),
         ),
         RELAY: Relayer(instance.pool, instance.urls, instance.clock),
+        reciprocity.CHARTER_AGAIN: joining.AskAgain(instance),
         DELIVER: Deliverer(
             instance.pool,
             fed.fetcher,

@@ -29,6 +29,7 @@ from fedi.migrator import migrate
 from fedi.queue import Handler, Loop, Worker
 from fedi.supervisor import Supervisor
 from fedi.urls import Urls
+from ledger import charter, joining
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ async def prepare(settings: Settings, *, serving: bool, pool_size: int = 10) -> 
             if applied:
                 logger.info("applied migrations: %s", ", ".join(f"{m.version:04d}_{m.name}" for m in applied))
             chosen = await _identity(connection, settings, serving=serving, recording=True)
+            await joining.serving(connection, charter.load(settings.data_dir).version)
         settings = replace(settings, dev=chosen.dev).with_domain(chosen.domain)
         urls = Urls.for_domain(chosen.domain, settings.scheme)
         return Prepared(database, Instance(settings, urls, database.pool))

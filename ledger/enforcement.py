@@ -44,7 +44,7 @@ from fedi.database import Connection
 from fedi.instance import Instance
 from fedi.schedule import every
 from figures.html import Html, escape, link, paragraph
-from ledger import joining, reciprocity, reciprocity_policy
+from ledger import charter, joining, reciprocity, reciprocity_policy
 from ledger.reciprocity_policy import Policies, Policy, PolicyError
 
 __all__ = ["INTERVAL", "Decision", "Enforcement"]
@@ -105,6 +105,8 @@ class Enforcement:
         """Judge every group (or one) at ``now``; apply the decisions unless ``dry_run``."""
         moment = now or self._instance.clock()
         chosen = policies or self.policies()
+        # A charter edited while the instance runs is the one members are asked to accept from now on.
+        await joining.serving(self._instance.pool, charter.load(self._instance.settings.data_dir).version)
         decisions: list[Decision] = []
         for found in await store.listing(self._instance.pool):
             if found.kind == "group" and group in (None, found.name):

@@ -6,6 +6,10 @@ of theirs that contains the phrase approves the follow, recording which version 
 ``admin`` groups tell the follower that a moderator will answer and tell each moderator who asks: only an admin's
 or a moderator's ``chiffres follows approve`` approves, so the phrase does nothing there.
 
+A changed charter asks members to accept it again at their next contribution: the ledger marks such a member and
+queues the ``charter`` job (:class:`AskAgain`), which sends them the new version's link and the phrase, once per
+version; their reply with the phrase records the version, as on joining.
+
 The messages are Notes addressed to one person (``to`` them alone, no ``cc``) with a ``Mention`` of them, the
 shape of a Mastodon direct message: Mastodon files a post as direct only when everyone it is addressed to is
 mentioned, and otherwise shows it as a "limited" post that its apps hide from the conversation view.
@@ -23,7 +27,7 @@ from actors import follows, membership, store
 from actors.actor import Actor
 from actors.follows import Follow
 from actors.outbox import activity, iso, publish
-from fedi.database import Connection
+from fedi.database import Connection, Pool
 from fedi.instance import Instance
 from fedi.negotiation import AS2
 from fedi.normalise import PUBLIC, Node
@@ -84,14 +88,64 @@ async def _told(connection: Connection, group: Actor, follow: Follow) -> bool:
 
 
 async def on_note(connection: Connection, instance: Instance, sender: str, note: Node) -> str | None:
-    """A note from ``sender``: when it answers one of our groups' invitations, approve or say why not.
+    """A note from ``sender``: when it answers one of our groups' invitations, approve or say why not; when it
+    answers a request to accept a changed charter, record the version.
 
     None when the note has nothing to do with joining (the sender waits on none of the groups it reaches)."""
     for group in await _groups_reached(connection, instance, note):
         follow_id = await membership.pending_request(connection, instance.urls, group, sender)
         if follow_id is not None:
             return await _answer(connection, instance, group, follow_id, note)
+        asked = await connection.fetchval(
+            "SELECT id FROM follows WHERE follower = $1 AND followee = $2 AND state = 'accepted'"
+            " AND charter_asked IS NOT NULL AND charter_asked IS DISTINCT FROM charter_version",
+            sender,
+            store.uri_of(instance.urls, group),
+        )
+        if asked is not None:
+            return await _accept_again(connection, instance, group, asked, note)
     return None
+
+
+async def _accept_again(connection: Connection, instance: Instance, group: Actor, follow_id: int, note: Node) -> str:
+    if not contains_phrase(plain_text(note), instance.settings.accept_phrases.values()):
+        return f"charter not accepted again: no acceptance phrase in the reply to {group.name}"
+    version = charter.load(instance.settings.data_dir).version
+    await connection.execute("UPDATE follows SET charter_version = $2 WHERE id = $1", follow_id, version)
+    return f"charter {version} accepted again for {group.name}"
+
+
+async def serving(db: Pool | Connection, version: str) -> None:
+    """Record the charter version the instance serves, which contributions compare with members' (see the
+    module's docstring); a process records it when it starts, the hourly enforcement after an edit."""
+    await db.execute(
+        "INSERT INTO charter_current (only_row, version) VALUES (true, $1) ON CONFLICT (only_row) DO UPDATE"
+        " SET version = excluded.version, since = now() WHERE charter_current.version <> excluded.version",
+        version,
+    )
+
+
+class AskAgain:
+    """The ``charter`` job: ask a member who accepted an older charter, and just contributed, to accept this one."""
+
+    def __init__(self, instance: Instance) -> None:
+        self._instance = instance
+
+    async def __call__(self, payload: JSON) -> None:
+        instance = self._instance
+        async with instance.pool.acquire() as connection, connection.transaction():
+            row = await connection.fetchrow(
+                "SELECT follower, followee, charter_asked, charter_version FROM follows WHERE id = $1"
+                " AND state = 'accepted'",
+                int(str(payload["follow"])),
+            )
+            name = instance.urls.local_name(row["followee"]) if row is not None else None
+            group = await store.find(connection, name) if name else None
+            if row is None or group is None or row["charter_asked"] == row["charter_version"]:
+                return  # unfollowed, revoked or answered meanwhile: nothing to ask
+            handle = await handle_of(connection, instance, row["follower"])
+            text = _asking_again(instance, group, row["charter_asked"])
+            await direct(connection, instance, group, row["follower"], handle, text)
 
 
 async def _answer(connection: Connection, instance: Instance, group: Actor, follow_id: int, note: Node) -> str:
@@ -157,6 +211,28 @@ def _invitation(instance: Instance, group: Actor) -> Mapping[str, Html]:
             escape(", read the reciprocity charter ("),
             link(address, address),
             escape(f") and reply to this message: “{phrases['en']}”."),
+        ),
+    }
+
+
+def _asking_again(instance: Instance, group: Actor, version: str) -> Mapping[str, Html]:
+    phrases = instance.settings.accept_phrases
+    address = instance.urls.charter()
+    name = escape(group.display_name or group.name)
+    return {
+        "fr": paragraph(
+            escape("Merci pour votre contribution à "),
+            name,
+            escape(f" ! La charte de réciprocité a changé (version {version}) : "),
+            link(address, address),
+            escape(f". Pour continuer, répondez à ce message : « {phrases['fr']} »."),
+        ),
+        "en": paragraph(
+            escape("Thank you for contributing to "),
+            name,
+            escape(f"! The reciprocity charter has changed (version {version}): "),
+            link(address, address),
+            escape(f". To go on, reply to this message: “{phrases['en']}”."),
         ),
     }
 

@@ -29,9 +29,11 @@ from datetime import datetime, timedelta
 from typing import Final
 from urllib.parse import urlsplit
 
+import asyncpg
 from asyncpg import Record
 
 from actors.actor import ActorError
+from fedi import queue
 from fedi.database import Connection, Pool
 from fedi.normalise import ids_of
 from fedi.types import JSON, Clock
@@ -60,6 +62,8 @@ __all__ = [
 
 CONTRIBUTIONS: Final = ("published", "answered", "endorsed", "corrected", "source")
 CONSULTATIONS: Final = ("delivered", "fetched", "read")
+#: The job that asks a member to accept the charter again (its handler is ``ledger.joining.AskAgain``).
+CHARTER_AGAIN: Final = "charter"
 #: How far back ``show`` and ``top`` look unless told otherwise.
 DEFAULT_DAYS: Final = 90
 #: Which claims are contributions to a figure, and under which name: a boost is an endorsement here too.
@@ -123,7 +127,27 @@ async def _record(
         activity,
         at,
     )
+    if recorded is not None and actor is not None and kind in CONTRIBUTIONS:
+        if isinstance(connection, asyncpg.Pool):
+            async with connection.acquire() as acquired:
+                await _ask_again(acquired, group_uri, actor)
+        else:
+            await _ask_again(connection, group_uri, actor)
     return recorded is not None
+
+
+async def _ask_again(connection: Connection, group_uri: str, actor: str) -> None:
+    """A member who accepted an older charter contributes: the group asks them, once per version, to accept the
+    one it serves now (the ``charter`` job sends the message; :mod:`ledger.joining` reads the answer)."""
+    follow_id = await connection.fetchval(
+        "UPDATE follows f SET charter_asked = c.version FROM charter_current c"
+        " WHERE f.follower = $1 AND f.followee = $2 AND f.state = 'accepted' AND f.charter_version IS NOT NULL"
+        " AND f.charter_version <> c.version AND f.charter_asked IS DISTINCT FROM c.version RETURNING f.id",
+        actor,
+        group_uri,
+    )
+    if follow_id is not None:
+        await queue.enqueue(connection, CHARTER_AGAIN, {"follow": follow_id})
 
 
 # --- Contributions -------------------------------------------------------------------------------------------------

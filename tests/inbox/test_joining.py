@@ -7,14 +7,16 @@ answers is read from the outbox and, once flushed, from what the remote server r
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
 from actors import membership, store
 from actors.actor import Actor
 from fedi.normalise import Node, normalise_object
-from ledger import charter
-from ledger.joining import _invitation, contains_phrase, on_note
+from ledger import charter, joining, reciprocity
+from ledger.joining import AskAgain, _invitation, contains_phrase, on_note
+from ledger.reciprocity import CHARTER_AGAIN
 from tests.inbox.conftest import JSON, World
 from tests.support.remote_server import AS2, RemoteActor, RemoteServer
 
@@ -217,3 +219,44 @@ async def test_an_instance_chooses_its_own_phrase(world: World, remote: RemoteSe
     assert joined is not None
     assert joined.startswith("joined loyers")
     assert (await _state(world, john.id))[0] == "accepted"
+
+
+async def test_a_changed_charter_is_asked_again_at_the_next_contribution(world: World, remote: RemoteServer) -> None:
+    instance = world.fed.instance
+    john = remote.actor("john")
+    _, invitation = await _invited(world, john)
+    await _reply(world, john, "J'accepte", in_reply_to=invitation)
+    await world.process()
+    first = charter.load(instance.settings.data_dir).version
+    await joining.serving(world.pool, first)
+
+    async def contribute(number: int) -> None:
+        async with world.pool.acquire() as connection:
+            await reciprocity.answered(connection, f"{world.group}/requests/{number}", world.group, john.id, at)
+
+    async def asked() -> list[Any]:
+        return list(await world.pool.fetch("SELECT payload FROM pgqueuer WHERE entrypoint = $1", CHARTER_AGAIN))
+
+    at = instance.clock()
+    await contribute(1)
+    assert await asked() == [], "the charter did not change: nothing to ask"
+
+    (instance.settings.data_dir / "charter.md").write_text("# Charte\n\nContribuez chaque mois.\n", encoding="utf-8")
+    second = charter.load(instance.settings.data_dir).version
+    assert second != first
+    await joining.serving(world.pool, second)
+    await contribute(2)
+    await contribute(3)
+    [job] = await asked()
+    assert (await _state(world, john.id))[2] == first, "still the version he accepted"
+
+    await AskAgain(instance)(json.loads(job["payload"]))
+    [message] = [c["object"] for c in await _sent(world, "Create") if second in c["object"]["content"]]
+    assert message["to"] == [john.id]
+    assert 'href="https://chiffres.test/charter"' in message["content"]
+
+    await _reply(world, john, "Bien lu, j’accepte", in_reply_to=message["id"], number=2)
+    assert await world.process() == [f"stored; charter {second} accepted again for loyers"]
+    assert (await _state(world, john.id))[2] == second
+    await contribute(4)
+    assert len(await asked()) == 1, "accepted: nothing more to ask"
