@@ -43,6 +43,10 @@ class Prepared:
     instance: Instance
 
 
+#: Seconds an idle client connection stays open (see ``_serve``).
+KEEP_ALIVE = 75
+
+
 async def prepare(settings: Settings, *, serving: bool, pool_size: int = 10) -> Prepared:
     """Open (or start) the database, settle the domain and mode, bring the schema up to date, record the identity.
 
@@ -115,6 +119,10 @@ async def serve(
         access_log=False,
         proxy_headers=True,
         server_header=False,
+        # Senders keep connections to us open and reuse them: activityrelay pushes a second activity on the
+        # connection of the first and drops it, unretried, when we closed that connection after uvicorn's 5 s.
+        # 75 s is nginx's default, what Mastodon's senders meet in front of most servers.
+        timeout_keep_alive=KEEP_ALIVE,
     )
     server = _Server(config)
     worker = Worker(prepared.database.url, handlers, loops=loops) if with_worker else None

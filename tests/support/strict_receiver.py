@@ -137,7 +137,12 @@ class StrictReceiver:
             Route("/nodeinfo/2.0", self._nodeinfo),
         ]
         config = uvicorn.Config(
-            Starlette(routes=routes), log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
+            Starlette(routes=routes),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            timeout_keep_alive=75,  # as nginx in front of a real server: senders reuse their connections
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
