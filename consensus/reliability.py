@@ -53,38 +53,11 @@ class Reputation:
         ``population`` (default: these actors) sets the typical weight; the incremental engine, which
         weighs one figure's actors at a time, passes the whole population."""
         whole = self if population is None else population
-        raw = self._raw(policy, whole._typical_precision(policy))
-        return np.asarray(np.minimum(raw, self.ceiling(policy, whole.typical(policy))), dtype=np.float64)
+        return np.asarray(np.minimum(self._raw(policy), self.ceiling(policy, whole.typical(policy))), dtype=np.float64)
 
-    def _precision(self, policy: Policy) -> Floats:
+    def _raw(self, policy: Policy) -> Floats:
         variance = (2 * policy.beta + self.sum_r2) / (policy.prior_claims + self.n)
-        return np.asarray(1.0 / variance, dtype=np.float64)
-
-    def _established(self, policy: Policy) -> Floats:
-        """Each actor's count of claims if it is established (``earn_claims`` or more), else 0."""
-        seen = self.n + self.n_cat
-        return np.asarray(np.where(seen >= policy.earn_claims, seen, 0.0), dtype=np.float64)
-
-    def _typical_precision(self, policy: Policy) -> float:
-        """The numeric precision behind a typical claim of the established actors; infinite while there are
-        none (nothing to bound by yet: the ceiling keeps newcomers below ``w_max``)."""
-        established = self._established(policy)
-        total = float(established.sum())
-        if total <= 0:
-            return float("inf")
-        return float((established * self._precision(policy)).sum() / total)
-
-    def _raw(self, policy: Policy, typical_precision: float) -> Floats:
-        """Precision from residuals, bounded by the typical one, then scaled by categorical accuracy.
-
-        Residuals are measured against the consensus, so agreeing with it is all they can show: sources that
-        share their errors (three forecasts of one site, a clique of accounts) agree with each other and read
-        as more precise than they are, and on Weather the sources that stood nearest the consensus were not
-        the most accurate (weights 0.57–0.87 against the truth's order). Residuals can therefore lower a
-        source's weight — a vandal's misses do — but not raise it above the typical source's; a label that
-        matches the truth is evidence of another kind, and still lifts it."""
-        precision = np.minimum(self._precision(policy), typical_precision)
-        return np.asarray(np.minimum(self.accuracy_factor(policy) * precision, policy.w_max), dtype=np.float64)
+        return np.asarray(np.minimum(self.accuracy_factor(policy) / variance, policy.w_max), dtype=np.float64)
 
     def typical(self, policy: Policy) -> float:
         """The weight behind a typical claim of the established actors (``earn_claims`` or more counted);
@@ -93,11 +66,12 @@ class Reputation:
         Relative to the population, not to the prior: on real data the sources everybody relies on
         have residuals above the prior's guess (figures with few sources have narrow spreads), so a
         stranger at the prior would outweigh them."""
-        established = self._established(policy)
+        seen = self.n + self.n_cat
+        established = np.where(seen >= policy.earn_claims, seen, 0.0)
         total = float(established.sum())
         if total <= 0:
             return policy.w_max
-        return float((established * self._raw(policy, self._typical_precision(policy))).sum() / total)
+        return float((established * self._raw(policy)).sum() / total)
 
     def ceiling(self, policy: Policy, typical: float) -> Floats:
         """A source earns weight: until ``earn_claims`` of its claims have counted, it weighs at most

@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
 import pytest
 
 from consensus.batch import recompute
@@ -105,26 +104,3 @@ def test_a_lone_heavy_source_still_counts_when_nobody_agrees() -> None:
     ]
     outcome = recompute(rows_of(claims), trusted, T0 + timedelta(hours=2))
     assert outcome.numbers["target"].value == pytest.approx(1000.0, rel=0.05)
-
-
-def test_agreeing_with_the_consensus_never_lifts_a_source_above_the_typical_one() -> None:
-    """Residuals can lower a weight (a vandal's misses), not raise it above the typical established source's:
-    three sources that echo one another look more precise than the rest, and are not more accurate for it."""
-    from consensus.reliability import Reputation
-
-    policy = Policy()
-    # four established sources: two echoes (tiny residuals), a typical one and a poor one, 100 claims each
-    reputation = Reputation(
-        n=np.array([100.0, 100.0, 100.0, 100.0]),
-        sum_r2=np.array([1.0, 1.0, 100.0, 2000.0]),
-        n_cat=np.zeros(4),
-        agree=np.zeros(4),
-    )
-    weights = reputation.weights(policy)
-    assert weights[0] == weights[1] == pytest.approx(weights.max())
-    assert weights[2] <= weights[0] + 1e-12
-    assert weights[3] < 0.5 * weights[2], "a poor record still lowers the weight"
-    typical = reputation._typical_precision(policy)
-    assert weights[0] == pytest.approx(typical), "the echoes weigh the typical precision, no more"
-    raw = 1 / ((2 * policy.beta + 1.0) / (policy.prior_claims + 100.0))
-    assert raw > 1.5 * typical, "uncapped, the echoes would have weighed 1.8 times as much"
