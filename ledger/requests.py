@@ -45,6 +45,10 @@ __all__ = ["LISTINGS", "STALE_AFTER", "Request", "RequestError", "Requests", "Wa
 
 #: A request still open after this long is listed as stale: worth a reminder, or closing.
 STALE_AFTER: Final = timedelta(days=30)
+#: Requests one asker may send to one group's followers in a day. A request goes to every follower, so a single
+#: follower posting ``#cherche`` in a loop would flood them all; one answered at once from the figures held sends
+#: nothing and does not count.
+REQUESTS_PER_DAY: Final = 10
 #: What a listing may be asked for; ``stale`` are the open requests older than :data:`STALE_AFTER`.
 LISTINGS: Final = ("open", "stale", "answered", "closed")
 _COLUMNS: Final = (
@@ -55,6 +59,23 @@ _COLUMNS: Final = (
 
 class RequestError(ActorError):
     """A request that cannot be made, answered or closed as asked; the message says why in one line."""
+
+
+async def _within_daily_limit(
+    connection: Connection, group: Actor, group_id: str, asker: Contributor, now: datetime
+) -> None:
+    sent: int = await connection.fetchval(
+        "SELECT count(*) FROM requests WHERE group_uri = $1 AND asker = $2 AND created_at > $3"
+        " AND answered_at IS DISTINCT FROM created_at",
+        group_id,
+        asker.id,
+        now - timedelta(days=1),
+    )
+    if sent >= REQUESTS_PER_DAY:
+        raise RequestError(
+            f"{asker.username} sent {sent} requests to {group.name}'s followers in the last day, the most a day"
+            " allows: ask again tomorrow"
+        )
 
 
 @dataclass(frozen=True)
@@ -142,6 +163,8 @@ class Requests:
             await self._follower(connection, asker.id, group)
             found = await _matching(connection, what, asker.id, group_id)
             match = await self._publisher.get(found, connection) if found is not None else None
+            if match is None:
+                await _within_daily_limit(connection, group, group_id, asker, now)
             row = await connection.fetchrow(
                 f"INSERT INTO requests (uri, group_uri, group_id, asker, measures, place, period, unit, status,"
                 f" created_at, answered_at, answer_uri, asker_note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"

@@ -14,6 +14,7 @@ from figures.figure import build_figure
 from figures.note import Contributor, note_object
 from ledger import pinned
 from ledger.publication import Publisher
+from ledger.requests import REQUESTS_PER_DAY
 from tests.inbox.conftest import JSON, World
 from tests.support.remote_server import AS2, RemoteActor, RemoteServer
 
@@ -248,3 +249,26 @@ async def test_a_reply_to_the_pinned_ask_here_post_asks_without_a_hashtag(world:
     assert outcome.endswith("sent to the followers of loyers"), outcome
     request = await row(world, "SELECT asker, asker_note, place FROM requests")
     assert tuple(request) == (alice.id, f"{alice.id}/statuses/3", "Lyon")
+
+
+async def test_a_follower_cannot_flood_the_group_with_requests(world: World, remote: RemoteServer) -> None:
+    """Each request goes to every follower: past ``REQUESTS_PER_DAY`` in a day, an asker's posts are stored and
+    ask nothing; someone else still asks."""
+    alice, bob = remote.actor("alice"), remote.actor("bob")
+    await member(world, alice)
+    await member(world, bob)
+    outcomes = []
+    for number in range(REQUESTS_PER_DAY + 2):
+        [outcome] = await post(
+            world, alice, number, f"loyer médian d'un T2 à Ville{number}, 2026-Q2", tags=("cherche",)
+        )
+        outcomes.append(outcome)
+    sent = [outcome for outcome in outcomes if outcome.endswith("sent to the followers of loyers")]
+    refused = [outcome for outcome in outcomes if "the most a day allows" in outcome]
+    assert (len(sent), len(refused)) == (REQUESTS_PER_DAY, 2), outcomes
+    asked = await world.pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE document->>'type' = 'Create' AND document->'object' ? 'request'"
+    )
+    assert asked == REQUESTS_PER_DAY
+    [outcome] = await post(world, bob, 100, ASKED, tags=("cherche",))
+    assert outcome.endswith("sent to the followers of loyers"), outcome
