@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.consensus", "bench.signatures", "bench.federation")
+BENCHMARKS = ("bench.consensus", "bench.signatures", "bench.federation", "bench.pages")
 
 
 def main() -> int:

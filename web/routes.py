@@ -53,7 +53,7 @@ def routes(instance: Instance, pages: Pages) -> list[Route]:
         """Public figures with a hashtag: where the hashtag links in our notes lead."""
         tag = request.path_params["tag"].lower()
         rows = await instance.pool.fetch(
-            "SELECT uri, wire, measures, place_name, period FROM figures WHERE $1 = ANY(tags)"
+            "SELECT uri, wire, measures, place_name, period FROM figures WHERE tags @> ARRAY[$1]::text[]"
             " AND audience = 'public' AND deleted_at IS NULL ORDER BY published DESC LIMIT 100",
             tag,
         )
