@@ -64,10 +64,13 @@ def routes(
     metadata: Metadata = _no_metadata,
     fetched: Fetched = _not_counted,
     render_teaser: ObjectRenderer | None = None,
+    browsing_as: SignedBy | None = None,
 ) -> list[Route]:
     """``metadata`` adds to NodeInfo what packages above this one know (the charter), read on every request;
     ``fetched`` tells them (the reciprocity ledger) of members-only objects served to signed fetches;
-    ``render_teaser`` is the page a browser gets for a members-only figure it may not read."""
+    ``render_teaser`` is the page a browser gets for a members-only figure it may not read; ``browsing_as`` names
+    the local person signed in on a browser (web sessions), who reads an object's page as their own signature
+    would."""
     pool, links = instance.pool, instance.urls
 
     async def actor(request: Request) -> Response:
@@ -132,7 +135,7 @@ def routes(
         Route(urls.ACTOR, actor),
         Route(urls.PROFILE, actor),
         *collection_routes(instance),
-        *object_routes(instance, signed_by, render_object, fetched, render_teaser),
+        *object_routes(instance, signed_by, render_object, fetched, render_teaser, browsing_as),
         pending_followers_route(instance, signed_by),
     ]
 
@@ -219,17 +222,26 @@ def object_routes(
     render_object: ObjectRenderer,
     fetched: Fetched = _not_counted,
     render_teaser: ObjectRenderer | None = None,
+    browsing_as: SignedBy | None = None,
 ) -> list[Route]:
     """Objects and activities at their ids; followers-only ones only to servers with an approved follower of their
     owner, by a fetch signed by any actor of that server (on our own domain, by that follower only). A browser
     refused a members-only figure gets its teaser, with a 403: what it measures, where, when, and the way in —
-    the link in a Mastodon post leads somewhere; a fediverse server gets a 404, as for anything it may not see."""
+    the link in a Mastodon post leads somewhere; a fediverse server gets a 404, as for anything it may not see.
+    A browser cannot sign: the person signed in on it (``browsing_as``) reads its pages as that person, under the
+    same rule as their signature — a local actor reads members-only objects only as an approved follower."""
     pool, links = instance.pool, instance.urls
+
+    async def reader_of(request: Request) -> str | None:
+        reader = await signed_by(request)
+        if reader is None and browsing_as is not None and not wants_activity_json(request.headers.get("accept")):
+            reader = await browsing_as(request)
+        return reader
 
     async def allowed(request: Request, actor_id: int, audience: str, document: dict[str, object]) -> bool:
         if audience == "public":
             return True
-        reader = await signed_by(request)
+        reader = await reader_of(request)
         if reader is None:
             return False
         owner = await pool.fetchrow("SELECT name FROM actors WHERE id = $1", actor_id)

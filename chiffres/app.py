@@ -49,6 +49,8 @@ from ledger.peers import Sharing
 from ledger.publication import Publisher
 from web import api as figures_api
 from web import routes as site
+from web import session
+from web.account_pages import AccountPages
 from web.pages import Pages
 
 logger = logging.getLogger(__name__)
@@ -91,6 +93,9 @@ def build_app(fed: Federation) -> Starlette:
     pages = Pages(instance.urls, instance.settings.language)
     inbox = InboxEndpoint(instance, fed.remote, fed.keys)
     pool, links = instance.pool, instance.urls
+    settings = instance.settings
+    cookies = session.Cookies(session.key_from(settings.secret_key, settings.data_dir), secure=not settings.dev)
+    account_pages = AccountPages(instance, pages, cookies)
 
     async def healthz(request: Request) -> Response:
         await instance.pool.fetchval("SELECT 1")
@@ -115,6 +120,7 @@ def build_app(fed: Federation) -> Starlette:
 
     routes = [
         *site.routes(instance, pages),
+        *account_pages.routes(),
         Route("/healthz", healthz),
         *health.routes(instance.pool),
         Route(urls.SHARED_INBOX, inbox.handle, methods=["POST"]),
@@ -128,6 +134,7 @@ def build_app(fed: Federation) -> Starlette:
             metadata,
             reciprocity.on_fetch(pool, links, instance.clock),
             pages.teaser,
+            account_pages.browsing_as,
         ),
         *figures_api.routes(instance, signed_by),
     ]

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 LANGUAGES = ("fr", "en")
+#: Who may create an account on the web: anyone, anyone once an admin approves, or whoever holds an invitation.
+SIGNUP_POLICIES = ("open", "approval", "invitation")
 _DOMAIN = re.compile(
     r"^(?=.{1,253}(:|$))([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$"
 )
@@ -37,6 +39,8 @@ SETTINGS = (
     "consensus_tolerance",
     "accept_phrase",
     "accept_phrase_en",
+    "signup",
+    "secret_key",
 )
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -72,6 +76,10 @@ class Settings:
     # What a follower of a ``charter`` group replies to join, in French and in English (either one works).
     accept_phrase: str = "J'ACCEPTE"
     accept_phrase_en: str = "I ACCEPT"
+    # How people get a web account (``SIGNUP_POLICIES``); approval by an admin unless the instance says otherwise.
+    signup: str = "approval"
+    # Signs session cookies; None: a key kept in the data directory (several web machines must share one).
+    secret_key: str | None = None
 
     @property
     def accept_phrases(self) -> dict[str, str]:
@@ -127,6 +135,21 @@ def _parse_language(value: object) -> str:
     if language not in LANGUAGES:
         raise ConfigError(f"CHIFFRES_LANGUAGE: {value!r} is not one of {', '.join(LANGUAGES)}")
     return language
+
+
+def _parse_signup(value: object) -> str:
+    policy = str(value).strip().lower()
+    if policy not in SIGNUP_POLICIES:
+        raise ConfigError(f"CHIFFRES_SIGNUP: {value!r} is not one of {', '.join(SIGNUP_POLICIES)}")
+    return policy
+
+
+def _parse_secret(value: object) -> str:
+    """Long enough that it cannot be guessed; anyone who knows it can forge a session."""
+    secret = str(value).strip()
+    if len(secret) < 32:
+        raise ConfigError("CHIFFRES_SECRET_KEY: use at least 32 characters (e.g. from: openssl rand -hex 32)")
+    return secret
 
 
 def _parse_phrase(name: str, value: object) -> str:
@@ -214,6 +237,8 @@ def load(environ: Mapping[str, str], config_file: Path | None = None) -> Setting
         consensus_tolerance=_parse_share("consensus_tolerance", raw.get("consensus_tolerance", 0.05), 0, 0.5),
         accept_phrase=_parse_phrase("accept_phrase", raw.get("accept_phrase", Settings.accept_phrase)),
         accept_phrase_en=_parse_phrase("accept_phrase_en", raw.get("accept_phrase_en", Settings.accept_phrase_en)),
+        signup=_parse_signup(raw.get("signup", Settings.signup)),
+        secret_key=_parse_secret(raw["secret_key"]) if raw.get("secret_key") else None,
     )
 
 

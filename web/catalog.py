@@ -36,6 +36,83 @@ _STRINGS: dict[str, dict[str, str]] = {
         "en": "The value of this figure is for the members of the programme",
     },
     "ask_access": {"fr": "Demander l'accès", "en": "Ask for access"},
+    "signup": {"fr": "Créer un compte", "en": "Sign up"},
+    "signin": {"fr": "Se connecter", "en": "Sign in"},
+    "signout": {"fr": "Se déconnecter", "en": "Sign out"},
+    "change_password": {"fr": "Changer de mot de passe", "en": "Change password"},
+    "reset_password": {"fr": "Choisir un nouveau mot de passe", "en": "Choose a new password"},
+    "name": {"fr": "Nom d'utilisateur", "en": "User name"},
+    "name_hint": {
+        "fr": "1 à 30 lettres minuscules, chiffres ou tirets bas ; il devient votre adresse @nom",
+        "en": "1 to 30 lower-case letters, digits or underscores; it becomes your @name address",
+    },
+    "password": {"fr": "Mot de passe", "en": "Password"},
+    "password_again": {"fr": "Mot de passe (encore)", "en": "Password (again)"},
+    "current_password": {"fr": "Mot de passe actuel", "en": "Current password"},
+    "new_password": {"fr": "Nouveau mot de passe", "en": "New password"},
+    "password_hint": {"fr": "10 caractères au moins", "en": "At least 10 characters"},
+    "accept_charter": {"fr": "J'ai lu et j'accepte la", "en": "I have read and accept the"},
+    "signed_in_as": {"fr": "Connecté en tant que", "en": "Signed in as"},
+    "err_name": {
+        "fr": "Ce nom n'est pas valable : 1 à 30 lettres minuscules, chiffres ou tirets bas.",
+        "en": "This name is not valid: 1 to 30 lower-case letters, digits or underscores.",
+    },
+    "err_name_taken": {"fr": "Ce nom est déjà pris.", "en": "This name is already taken."},
+    "err_password_short": {
+        "fr": "Le mot de passe doit compter au moins 10 caractères.",
+        "en": "The password must have at least 10 characters.",
+    },
+    "err_password_long": {
+        "fr": "Le mot de passe doit compter au plus 200 caractères.",
+        "en": "The password must have at most 200 characters.",
+    },
+    "err_password_mismatch": {
+        "fr": "Les deux mots de passe ne sont pas identiques.",
+        "en": "The two passwords differ.",
+    },
+    "err_charter": {
+        "fr": "Il faut accepter la charte pour créer un compte.",
+        "en": "You must accept the charter to sign up.",
+    },
+    "err_credentials": {"fr": "Nom ou mot de passe incorrect.", "en": "Wrong name or password."},
+    "err_current_password": {"fr": "Le mot de passe actuel n'est pas le bon.", "en": "The current password is wrong."},
+    "err_pending": {
+        "fr": "Votre compte attend la validation d'un administrateur.",
+        "en": "Your account is waiting for an administrator's approval.",
+    },
+    "err_disabled": {"fr": "Ce compte est désactivé.", "en": "This account is disabled."},
+    "err_too_many": {
+        "fr": "Trop d'essais de connexion : réessayez dans 15 minutes.",
+        "en": "Too many sign-in attempts: try again in 15 minutes.",
+    },
+    "err_csrf": {
+        "fr": "Ce formulaire a expiré ou ne vient pas de ce site : rechargez la page et recommencez.",
+        "en": "This form has expired or did not come from this site: reload the page and try again.",
+    },
+    "err_form_large": {"fr": "Ce formulaire est trop grand.", "en": "This form is too large."},
+    "err_invitation": {
+        "fr": "Les inscriptions se font sur invitation : demandez un lien à un administrateur.",
+        "en": "Sign-up is by invitation: ask an administrator for a link.",
+    },
+    "err_invitation_used": {
+        "fr": "Ce lien d'invitation a expiré ou a déjà servi.",
+        "en": "This invitation link has expired or has been used.",
+    },
+    "err_link": {
+        "fr": "Ce lien a expiré ou a déjà servi : demandez-en un nouveau à un administrateur.",
+        "en": "This link has expired or has been used: ask an administrator for a new one.",
+    },
+    "notice_pending": {
+        "fr": "Votre compte est créé. Il sera ouvert dès qu'un administrateur l'aura validé.",
+        "en": "Your account is created. It opens as soon as an administrator approves it.",
+    },
+    "notice_password_changed": {"fr": "Votre mot de passe est changé.", "en": "Your password is changed."},
+    "notice_password_set": {
+        "fr": "Votre nouveau mot de passe est enregistré : vous pouvez vous connecter.",
+        "en": "Your new password is saved: you can sign in.",
+    },
+    "account_created": {"fr": "Compte créé", "en": "Account created"},
+    "done": {"fr": "C'est fait", "en": "Done"},
 }
 
 

@@ -105,5 +105,9 @@ class Pages:
     def tag(self, tag: str, figures: Sequence[Mapping[str, object]]) -> str:
         return self._render("tag.html", tag=tag, figures=figures)
 
+    def account(self, template: str, **values: object) -> str:
+        """An account page (sign-up, sign-in, a password, a notice) with the values its route prepared."""
+        return self._render(template, **values)
+
     def error(self, status: int, reason: str) -> str:
         return self._render("error.html", status=status, reason=reason)

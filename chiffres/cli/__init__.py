@@ -14,12 +14,25 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from actors.actor import VISIBILITIES, ActorError
-from chiffres.cli import claims, consensus, federation, figures, groups, instance, ledger, reciprocity, relays, requests
+from chiffres.cli import (
+    accounts,
+    claims,
+    consensus,
+    federation,
+    figures,
+    groups,
+    instance,
+    ledger,
+    reciprocity,
+    relays,
+    requests,
+)
 from consensus.vocabulary import ConsensusError as OfflineInputError
 from fedi import config
 from fedi.config import ConfigError
 from fedi.database import DatabaseUnavailable
 from fedi.migrator import MigrationError
+from web.accounts import AccountError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     requests.register(commands)
     ledger.register(commands)
     reciprocity.register(commands)
+    accounts.register(commands)
     return parser
 
 
@@ -80,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = config.from_environment(args.config)
         code: int = asyncio.run(args.run(args, settings))
-    except (ConfigError, ActorError, DatabaseUnavailable, MigrationError, OfflineInputError) as error:
+    except (ConfigError, ActorError, DatabaseUnavailable, MigrationError, OfflineInputError, AccountError) as error:
         print(f"chiffres: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

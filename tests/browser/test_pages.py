@@ -77,6 +77,8 @@ async def test_every_page_is_valid_accessible_and_titled(
         "charter-en": "/charter?lang=en",
         "tag": "/tags/loyers",
         "figure-teaser": figure,
+        "signin": "/signin",
+        "signup": "/signup",
         "not-found": "/nowhere",
     }
     problems: list[str] = []

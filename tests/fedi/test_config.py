@@ -104,3 +104,15 @@ def test_the_newcomer_period_is_read_in_hours_and_refused_when_negative() -> Non
     assert load({}).newcomer_hours is None
     with pytest.raises(ConfigError, match="CHIFFRES_NEWCOMER_HOURS"):
         load({"CHIFFRES_NEWCOMER_HOURS": "-1"})
+
+
+def test_the_signup_policy_and_the_session_secret_are_checked() -> None:
+    assert load({}).signup == "approval"
+    assert load({}).secret_key is None
+    assert load({"CHIFFRES_SIGNUP": " Open "}).signup == "open"
+    assert load({"CHIFFRES_SIGNUP": "invitation"}).signup == "invitation"
+    with pytest.raises(ConfigError, match="CHIFFRES_SIGNUP: 'sometimes' is not one of open, approval, invitation"):
+        load({"CHIFFRES_SIGNUP": "sometimes"})
+    with pytest.raises(ConfigError, match="CHIFFRES_SECRET_KEY: use at least 32 characters"):
+        load({"CHIFFRES_SECRET_KEY": "short"})
+    assert load({"CHIFFRES_SECRET_KEY": "k" * 32}).secret_key == "k" * 32

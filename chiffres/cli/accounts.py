@@ -1,0 +1,56 @@
+"""Account commands: list web accounts, approve or disable one, and print one-time links (an invitation, a
+password reset) for the admin to pass on, since the instance sends no mail."""
+
+from __future__ import annotations
+
+import argparse
+
+from chiffres.app import Federation
+from chiffres.cli.common import with_federation
+from web import accounts, onetime
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    account = commands.add_parser("account", help="web accounts of members").add_subparsers(
+        dest="account", required=True
+    )
+    account.add_parser("list", help="one line per account: name, state, created").set_defaults(
+        run=with_federation(list_command)
+    )
+    for action, text in (
+        ("approve", "open a pending (or disabled) account"),
+        ("disable", "close an account and end its sessions"),
+    ):
+        sub = account.add_parser(action, help=text)
+        sub.add_argument("name", metavar="NAME")
+        sub.set_defaults(run=with_federation(state_command))
+    account.add_parser("invite", help="print a one-time sign-up link, valid 24 hours").set_defaults(
+        run=with_federation(invite_command)
+    )
+    reset = account.add_parser("reset", help="print a one-time link to choose a new password, valid 24 hours")
+    reset.add_argument("name", metavar="NAME")
+    reset.set_defaults(run=with_federation(reset_command))
+
+
+async def list_command(args: argparse.Namespace, fed: Federation) -> None:
+    for found in await accounts.listing(fed.instance.pool):
+        print(f"{found.name}\t{found.state}\t{found.created_at:%Y-%m-%d %H:%M}")
+
+
+async def state_command(args: argparse.Namespace, fed: Federation) -> None:
+    state: accounts.State = "active" if args.account == "approve" else "disabled"
+    changed = await accounts.set_state(fed.instance.pool, args.name, state)
+    print(f"{changed.name}\t{changed.state}")
+
+
+async def invite_command(args: argparse.Namespace, fed: Federation) -> None:
+    instance = fed.instance
+    token = await onetime.issue(instance.pool, "invitation", instance.clock())
+    print(f"{instance.urls.base}/signup?invitation={token}")
+
+
+async def reset_command(args: argparse.Namespace, fed: Federation) -> None:
+    instance = fed.instance
+    found = await accounts.get(instance.pool, args.name)
+    token = await onetime.issue(instance.pool, "reset", instance.clock(), found.id)
+    print(f"{instance.urls.base}/reset/{token}")
