@@ -14,7 +14,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     account = commands.add_parser("account", help="web accounts of members").add_subparsers(
         dest="account", required=True
     )
-    account.add_parser("list", help="one line per account: name, state, created").set_defaults(
+    account.add_parser("list", help="a header, then one line per account: name, state, created").set_defaults(
         run=with_federation(list_command)
     )
     for action, text in (
@@ -33,6 +33,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 async def list_command(args: argparse.Namespace, fed: Federation) -> None:
+    print("name\tstate\tcreated")
     for found in await accounts.listing(fed.instance.pool):
         print(f"{found.name}\t{found.state}\t{found.created_at:%Y-%m-%d %H:%M}")
 

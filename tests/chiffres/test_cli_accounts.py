@@ -34,7 +34,7 @@ def test_accounts_are_listed_approved_and_disabled(cli: Cli) -> None:
     _create(cli, "marie")
     code, out, _ = cli("account", "list")
     assert code == 0
-    assert re.fullmatch(r"marie\tpending\t\d{4}-\d\d-\d\d \d\d:\d\d\n", out), out
+    assert re.fullmatch(r"name\tstate\tcreated\nmarie\tpending\t\d{4}-\d\d-\d\d \d\d:\d\d\n", out), out
     assert cli("account", "approve", "marie") == (0, "marie\tactive\n", "")
     assert cli("account", "disable", "marie") == (0, "marie\tdisabled\n", "")
     assert cli("account", "approve", "marie") == (0, "marie\tactive\n", "")
