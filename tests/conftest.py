@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from chiffres.app import Federation, build_app, federation
+from fedi import keys
 from fedi.config import Settings
 from fedi.database import Pool, create_pool
 from fedi.instance import Instance
@@ -64,3 +65,9 @@ async def client(fed: Federation) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=build_app(fed))
     async with httpx.AsyncClient(transport=transport, base_url=f"https://{TEST_DOMAIN}") as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def key_pair() -> keys.KeyPair:
+    """One RSA key pair for every local actor a test makes: generating one costs tens of milliseconds."""
+    return keys.generate()

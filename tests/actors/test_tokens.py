@@ -18,11 +18,6 @@ from fedi.database import Pool
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def key_pair() -> keys.KeyPair:
-    return keys.generate()
-
-
 @pytest.fixture
 async def marie(pool: Pool, key_pair: keys.KeyPair) -> Actor:
     return await store.create(pool, "marie", "person", key_factory=lambda: key_pair)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.chiffres.test_cli_membership import FIGURE, Cli, cli, refused
+from tests.chiffres.test_cli_membership import FIGURE, Cli, cli, group_of_members, refused
 
 __all__ = ["cli"]
 
@@ -23,11 +23,7 @@ ANSWER = ("--value", "912", "--unit", "€/mois", "--source", "https://observato
 @pytest.fixture
 def members(cli: Cli) -> Cli:
     """A members group, loyers, with two approved members: alice published a figure, bob answered her request."""
-    assert cli("actor", "create", "loyers", "--group")[0] == 0
-    for name in ("alice", "bob"):
-        assert cli("actor", "create", name)[0] == 0
-        follow_id = cli("follow", "--as", name, "loyers")[1].split("\t")[0]
-        assert cli("follows", "approve", follow_id, "--as", "loyers")[0] == 0
+    group_of_members(cli, "alice", "bob")
     assert cli("figure", "publish", "--as", "alice", "--group", "loyers", *FIGURE)[0] == 0
     request = cli("request", "ask", "--as", "alice", "--group", "loyers", *ASK)[1].split("\t")[0]
     assert cli("request", "answer", request, "--as", "bob", *ANSWER)[0] == 0

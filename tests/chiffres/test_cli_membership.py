@@ -92,3 +92,12 @@ def test_tokens_are_listed_revoked_and_may_expire(cli: Cli) -> None:
     refused(cli("token", "create", "--as", "alice", "--expires", "tomorrow"), "expiry")
     refused(cli("token", "create", "--as", "alice", "--expires", "2000-01-01"), "past")
     refused(cli("token", "list", "--as", "nobody"), "nobody")
+
+
+def group_of_members(cli: Cli, *names: str) -> None:
+    """A members group, loyers, and each named person an approved member of it, as an admin makes them."""
+    assert cli("actor", "create", "loyers", "--group")[0] == 0
+    for name in names:
+        assert cli("actor", "create", name)[0] == 0
+        follow_id = cli("follow", "--as", name, "loyers")[1].split("\t")[0]
+        assert cli("follows", "approve", follow_id, "--as", "loyers")[0] == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.chiffres.test_cli_membership import FIGURE, Cli, cli, refused
+from tests.chiffres.test_cli_membership import FIGURE, Cli, cli, group_of_members, refused
 
 __all__ = ["cli"]
 
@@ -17,11 +17,7 @@ ANSWER = ("--value", "812", "--unit", "€/mois", "--source", "https://observato
 @pytest.fixture
 def members(cli: Cli) -> Cli:
     """A members group, loyers, with two approved members, alice and bob."""
-    assert cli("actor", "create", "loyers", "--group")[0] == 0
-    for name in ("alice", "bob"):
-        assert cli("actor", "create", name)[0] == 0
-        follow_id = cli("follow", "--as", name, "loyers")[1].split("\t")[0]
-        assert cli("follows", "approve", follow_id, "--as", "loyers")[0] == 0
+    group_of_members(cli, "alice", "bob")
     return cli
 
 

@@ -17,9 +17,9 @@ from figures.claims import ClaimedValue
 from ledger import claims
 from ledger.consensus import CONSENSUS, ConsensusJob
 from ledger.publication import Publisher
-from tests.ledger.test_publication import RENT, Parties, key_pair, parties
+from tests.ledger.test_publication import RENT, Parties, parties
 
-__all__ = ["key_pair", "parties"]
+__all__ = ["parties"]
 
 LIKES = 1000
 DOMAINS = 10

@@ -58,11 +58,6 @@ class Parties:
         return int(await self.pool.fetchval("SELECT count(*) FROM reciprocity_events WHERE kind = $1", kind))
 
 
-@pytest.fixture(scope="module")
-def key_pair() -> keys.KeyPair:
-    return keys.generate()
-
-
 @pytest.fixture
 async def parties(instance: Instance, key_pair: keys.KeyPair) -> Parties:
     pool, urls, clock = instance.pool, instance.urls, Ticking()

@@ -39,11 +39,6 @@ class Parties:
     clock: Ticking
 
 
-@pytest.fixture(scope="module")
-def key_pair() -> keys.KeyPair:
-    return keys.generate()
-
-
 @pytest.fixture
 async def parties(instance: Instance, key_pair: keys.KeyPair) -> Parties:
     pool, urls, clock = instance.pool, instance.urls, Ticking()

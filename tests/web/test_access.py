@@ -18,11 +18,6 @@ from tests.web.test_api import API, PEER, World, bearer, error_of, join, listed,
 PRIX = f"{PEER}/actors/prix"
 
 
-@pytest.fixture(scope="module")
-def key_pair() -> keys.KeyPair:
-    return keys.generate()
-
-
 @pytest.fixture
 async def world(fed: Federation, key_pair: keys.KeyPair) -> World:
     return await make_world(fed.instance.pool, fed.instance.urls, key_pair)

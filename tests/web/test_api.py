@@ -65,11 +65,6 @@ class World:
         return await self.publisher.publish(author or self.marie, group or self.loyers, rent(**fields), "fr")
 
 
-@pytest.fixture(scope="module")
-def key_pair() -> keys.KeyPair:
-    return keys.generate()
-
-
 async def make_world(pool: Any, urls: Urls, pair: keys.KeyPair) -> World:
     async def actor(name: str, kind: Any, visibility: Any = "public") -> Actor:
         return await store.create(pool, name, kind, visibility=visibility, key_factory=lambda: pair)

@@ -14,9 +14,9 @@ from figures.claims import ClaimedValue
 from ledger import claims
 from ledger.consensus import ConsensusJob
 from ledger.publication import Publisher
-from tests.web.test_api import API, World, conforms, key_pair, world
+from tests.web.test_api import API, World, conforms, world
 
-__all__ = ["key_pair", "world"]
+__all__ = ["world"]
 
 CLAIM = {"actor", "domain", "kind", "value", "unit", "parsed", "version", "weight", "reference"}
 

@@ -14,9 +14,9 @@ from actors import store, tokens
 from chiffres.app import Federation
 from figures.note import Contributor
 from ledger.requests import Requests, wanted
-from tests.web.test_api import World, bearer, conforms, key_pair, world
+from tests.web.test_api import World, bearer, conforms, world
 
-__all__ = ["key_pair", "world"]
+__all__ = ["world"]
 
 
 def requests_of(fed: Federation, world: World) -> Requests:

@@ -18,11 +18,6 @@ from web import query
 from web.openapi import CSV_COLUMNS
 
 
-@pytest.fixture(scope="module")
-def key_pair() -> keys.KeyPair:
-    return keys.generate()
-
-
 @pytest.fixture
 async def world(fed: Federation, key_pair: keys.KeyPair) -> World:
     return await make_world(fed.instance.pool, fed.instance.urls, key_pair)

@@ -16,11 +16,6 @@ from tests.web.test_api import World, bearer, error_of, make_world
 TOKENS = "/api/v1/tokens"
 
 
-@pytest.fixture(scope="module")
-def key_pair() -> keys.KeyPair:
-    return keys.generate()
-
-
 @pytest.fixture
 async def world(fed: Federation, key_pair: keys.KeyPair) -> World:
     return await make_world(fed.instance.pool, fed.instance.urls, key_pair)
