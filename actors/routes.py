@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -27,9 +28,10 @@ from fedi.normalise import ids_of
 from fedi.responses import activity_json, json_response, problem
 from fedi.types import JSON
 
-HtmlRenderer = Callable[[Actor], str]
+#: The page of an actor or an object for a browser; the request says who browses and in which language.
+HtmlRenderer = Callable[[Request, Actor], Awaitable[str]]
 SignedBy = Callable[[Request], Awaitable[str | None]]
-ObjectRenderer = Callable[[dict[str, object]], str]
+ObjectRenderer = Callable[[Request, dict[str, object]], Awaitable[str]]
 PageItems = Callable[[int], Awaitable[tuple[int, list[object]]]]
 Metadata = Callable[[], JSON]
 #: Told when a followers-only object is served to a signed fetch: the signer, the owner's actor id, the object's id.
@@ -46,6 +48,16 @@ def for_reader(response: Response) -> Response:
 
 def for_audience(response: Response, audience: str) -> Response:
     return response if audience == "public" else for_reader(response)
+
+
+def refused(request: Request, status: int, reason: str, *, private: bool = False) -> Response:
+    """A refusal in the asker's terms: a JSON problem for fediverse software; for a browser, the site's error page
+    (raised, so that the application's error handler renders it in the reader's language)."""
+    headers = _FOR_READER if private else None
+    if wants_activity_json(request.headers.get("accept")):
+        answer = problem(status, reason)
+        return for_reader(answer) if private else answer
+    raise HTTPException(status, reason, headers=headers)
 
 
 def _no_metadata() -> JSON:
@@ -75,13 +87,11 @@ def routes(
 
     async def actor(request: Request) -> Response:
         found = await store.find(pool, request.path_params["name"])
-        if found is None or found.is_instance:
-            return problem(404, "no such actor")
-        if request.path_params["name"] != found.name:
-            return problem(404, "no such actor")
+        if found is None or found.is_instance or request.path_params["name"] != found.name:
+            return refused(request, 404, "no such actor")
         if wants_activity_json(request.headers.get("accept")):
             return activity_json(actor_document(found, links))
-        return HTMLResponse(render_html(found), headers={"Vary": "Accept"})
+        return HTMLResponse(await render_html(request, found), headers={"Vary": "Accept"})
 
     async def instance_actor(request: Request) -> Response:
         return activity_json(instance_document(await store.instance_actor(pool), links))
@@ -263,7 +273,7 @@ def object_routes(
             "SELECT actor_id, audience, document, deleted_at FROM local_objects WHERE uri = $1", uri
         )
         if row is None:
-            return problem(404, "no such object")
+            return refused(request, 404, "no such object")
         if row["deleted_at"] is not None:
             return activity_json(
                 {"@context": "https://www.w3.org/ns/activitystreams", "id": uri, "type": "Tombstone"}, status=410
@@ -271,10 +281,10 @@ def object_routes(
         if not await allowed(request, row["actor_id"], row["audience"], row["document"]):
             browsing = not wants_activity_json(request.headers.get("accept"))
             if render_teaser is not None and browsing and isinstance(row["document"].get("figure"), dict):
-                return for_reader(HTMLResponse(render_teaser(row["document"]), status_code=403))
-            return for_reader(problem(404, "no such object"))
+                return for_reader(HTMLResponse(await render_teaser(request, row["document"]), status_code=403))
+            return refused(request, 404, "no such object", private=True)
         if not wants_activity_json(request.headers.get("accept")):
-            page = HTMLResponse(render_object(row["document"]), headers={"Vary": "Accept"})
+            page = HTMLResponse(await render_object(request, row["document"]), headers={"Vary": "Accept"})
             return for_audience(page, row["audience"])
         return for_audience(activity_json(row["document"]), row["audience"])
 

@@ -51,6 +51,7 @@ from web import api as figures_api
 from web import routes as site
 from web import session
 from web.account_pages import AccountPages
+from web.locale import Languages
 from web.pages import Pages
 
 logger = logging.getLogger(__name__)
@@ -128,20 +129,28 @@ def build_app(fed: Federation) -> Starlette:
         Route(urls.INSTANCE_INBOX, inbox.handle, methods=["POST"]),
         *actor_routes.routes(
             instance,
-            pages.actor,
+            pages.actor_page,
             signed_by,
-            pages.note,
+            pages.note_page,
             metadata,
             reciprocity.on_fetch(pool, links, instance.clock),
-            pages.teaser,
+            pages.teaser_page,
             account_pages.browsing_as,
         ),
         *figures_api.routes(instance, signed_by),
     ]
     app = Starlette(
         routes=routes,
-        exception_handlers={HTTPException: site.http_errors(pages), **health.exception_handlers()},
-        middleware=[Middleware(RejectNul), Middleware(TrailingSlashes, base=instance.urls.base, routes=routes)],
+        exception_handlers={
+            HTTPException: site.http_errors(pages),
+            **health.exception_handlers(),
+            500: site.server_error(pages),
+        },
+        middleware=[
+            Middleware(RejectNul),
+            Middleware(Languages, default=settings.language),
+            Middleware(TrailingSlashes, base=instance.urls.base, routes=routes),
+        ],
     )
     app.router.redirect_slashes = False  # its Location comes from the request; TrailingSlashes uses our base
     return app

@@ -56,7 +56,11 @@ class AccountPages:
         self._pool = instance.pool
         self._pages = pages
         self._cookies = cookies
-        self._t = translator(instance.settings.language)
+
+    @property
+    def _t(self) -> Callable[[str], str]:
+        """Messages in the language of the request being answered."""
+        return translator(self._pages.language)
 
     def routes(self) -> list[Route]:
         return [

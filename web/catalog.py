@@ -113,7 +113,35 @@ _STRINGS: dict[str, dict[str, str]] = {
     },
     "account_created": {"fr": "Compte créé", "en": "Account created"},
     "done": {"fr": "C'est fait", "en": "Done"},
+    "status_400": {"fr": "Demande invalide", "en": "Bad request"},
+    "status_401": {"fr": "Connexion nécessaire", "en": "Sign-in needed"},
+    "status_403": {"fr": "Accès refusé", "en": "Access denied"},
+    "status_404": {"fr": "Page introuvable", "en": "Page not found"},
+    "status_405": {"fr": "Méthode non permise", "en": "Method not allowed"},
+    "status_413": {"fr": "Envoi trop gros", "en": "Request too large"},
+    "status_429": {"fr": "Trop de demandes", "en": "Too many requests"},
+    "status_500": {"fr": "Erreur du serveur", "en": "Server error"},
+    "why_404": {
+        "fr": "Rien n'existe à cette adresse, ou plus maintenant.",
+        "en": "Nothing exists at this address, or not any more.",
+    },
+    "why_403": {"fr": "Cette page ne vous est pas ouverte.", "en": "This page is not open to you."},
+    "why_429": {"fr": "Attendez un peu avant de réessayer.", "en": "Wait a little before trying again."},
+    "why_500": {
+        "fr": "Une erreur nous empêche de répondre. Elle est enregistrée ; réessayez dans un moment.",
+        "en": "An error keeps us from answering. It is logged; try again in a moment.",
+    },
+    "back_home": {"fr": "Retour à l'accueil", "en": "Back to the home page"},
+    "switch_language": {"fr": "Langue", "en": "Language"},
+    # --- figure page (web/figure_page.py) ---
+    # --- group, profile, search, about pages (web/directory_pages.py, web/search_pages.py) ---
+    # --- member forms (web/member_forms.py) ---
+    # --- moderation pages (web/moderation_pages.py) ---
 }
+
+
+def has_key(key: str) -> bool:
+    return key in _STRINGS
 
 
 def translator(language: str) -> Callable[[str], str]:

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 import markupsafe
+from starlette.requests import Request
 
 from actors.actor import Actor
 from fedi.normalise import id_of
@@ -18,7 +19,8 @@ from fedi.urls import Urls
 from figures.html import violations
 from figures.note import FigureRejected, figure_of_note, period_text
 from figures.numbers import Lang
-from web.catalog import translator
+from web import locale
+from web.catalog import has_key, translator
 
 
 class Pages:
@@ -31,14 +33,33 @@ class Pages:
             undefined=jinja2.StrictUndefined,
         )
 
-    def _render(self, template: str, **values: object) -> str:
+    @property
+    def language(self) -> str:
+        """The language of the page being made: the request's (see :mod:`web.locale`), else the instance's."""
+        return locale.current(self._language)
+
+    def render(self, template: str, **values: object) -> str:
+        """Any template with what every page needs: the translator, the language and our addresses."""
+        lang = self.language
         context: Mapping[str, object] = {
-            "t": translator(self._language),
-            "lang": self._language,
+            "t": translator(lang),
+            "lang": lang,
+            "other_lang": "en" if lang == "fr" else "fr",
             "urls": self._urls,
             **values,
         }
         return self._env.get_template(template).render(context)
+
+    _render = render
+
+    async def actor_page(self, request: Request, actor: Actor) -> str:
+        return self.actor(actor)
+
+    async def note_page(self, request: Request, document: dict[str, object]) -> str:
+        return self.note(document)
+
+    async def teaser_page(self, request: Request, document: dict[str, object]) -> str:
+        return self.teaser(document)
 
     def home(self, actors: list[Actor]) -> str:
         return self._render("home.html", actors=actors, domain=self._urls.domain)
@@ -50,7 +71,7 @@ class Pages:
     def note(self, document: Mapping[str, object]) -> str:
         """A published note or figure. Its content is markup this instance generated and sanitised itself."""
         content_map = document.get("contentMap")
-        content = content_map.get(self._language) if isinstance(content_map, dict) else None
+        content = content_map.get(self.language) if isinstance(content_map, dict) else None
         content = content or document.get("content") or ""
         figure = document.get("figure") if isinstance(document.get("figure"), dict) else None
         text = str(content)
@@ -73,8 +94,8 @@ class Pages:
         except FigureRejected:
             figure = None
         if figure is None:
-            return self.error(403, translator(self._language)("members_only"))
-        lang: Lang = "en" if self._language == "en" else "fr"
+            return self.error(403, translator(self.language)("members_only"))
+        lang: Lang = "en" if self.language == "en" else "fr"
         group = next((ref for key in ("audience", "attributedTo") if (ref := id_of(document.get(key)))), None)
         name = self._urls.local_name(group) if group else None
         return self._render(
@@ -109,5 +130,10 @@ class Pages:
         """An account page (sign-up, sign-in, a password, a notice) with the values its route prepared."""
         return self._render(template, **values)
 
-    def error(self, status: int, reason: str) -> str:
-        return self._render("error.html", status=status, reason=reason)
+    def error(self, status: int, reason: str | None = None) -> str:
+        """An error page in one language: ``reason`` is already translated; without one, the status says why."""
+        t = translator(self.language)
+        title = t(f"status_{status}") if has_key(f"status_{status}") else f"{t('error')} {status}"
+        if reason is None:
+            reason = t(f"why_{status}") if has_key(f"why_{status}") else ""
+        return self._render("error.html", status=status, title=title, reason=reason)

@@ -41,7 +41,7 @@ def routes(instance: Instance, pages: Pages) -> list[Route]:
     async def charter_page(request: Request) -> Response:
         """The charter in ``?lang=``, else in the instance's language; a link from the DM can choose either."""
         asked = request.query_params.get("lang", "")
-        lang = asked if asked in LANGUAGES else instance.settings.language
+        lang = asked if asked in LANGUAGES else pages.language
         found = charter.load(instance.settings.data_dir)
         if wants_activity_json(request.headers.get("accept")) and "html" not in request.headers.get("accept", ""):
             return json_response(
@@ -84,6 +84,18 @@ def http_errors(pages: Pages) -> ErrorHandler:
         assert isinstance(error, HTTPException)
         if wants_activity_json(request.headers.get("accept")):
             return problem(error.status_code, str(error.detail))
-        return HTMLResponse(pages.error(error.status_code, str(error.detail)), status_code=error.status_code)
+        page = pages.error(error.status_code)  # the detail is in English, for machines
+        return HTMLResponse(page, status_code=error.status_code, headers=error.headers)
 
     return http_error
+
+
+def server_error(pages: Pages) -> ErrorHandler:
+    """What an unexpected fault answers (it is logged by the server): a problem or a page, never a trace."""
+
+    async def failed(request: Request, error: Exception) -> Response:
+        if wants_activity_json(request.headers.get("accept")):
+            return problem(500, "internal error")
+        return HTMLResponse(pages.error(500), status_code=500)
+
+    return failed

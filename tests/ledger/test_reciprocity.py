@@ -58,6 +58,10 @@ class Parties:
         return int(await self.pool.fetchval("SELECT count(*) FROM reciprocity_events WHERE kind = $1", kind))
 
 
+async def _blank(request: object, document: object) -> str:
+    return ""
+
+
 @pytest.fixture
 async def parties(instance: Instance, key_pair: keys.KeyPair) -> Parties:
     pool, urls, clock = instance.pool, instance.urls, Ticking()
@@ -213,7 +217,7 @@ async def test_a_signed_fetch_of_a_members_only_object_counts_for_the_signer(par
         return next(readers)
 
     fetched = reciprocity.on_fetch(parties.pool, parties.instance.urls, parties.clock)
-    app = Starlette(routes=object_routes(parties.instance, signed_by, lambda document: "", fetched))
+    app = Starlette(routes=object_routes(parties.instance, signed_by, _blank, fetched))
     transport = httpx.ASGITransport(app=app)
     path = figure.uri.removeprefix(parties.instance.urls.base)
     headers = {"Accept": "application/activity+json"}
