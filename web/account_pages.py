@@ -64,11 +64,11 @@ class AccountPages:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/signup", self._guarded(self.signup), methods=["GET", "POST"]),
-            Route("/signin", self._guarded(self.signin), methods=["GET", "POST"]),
-            Route("/signout", self._guarded(self.signout), methods=["POST"]),
-            Route("/account/password", self._guarded(self.password), methods=["GET", "POST"]),
-            Route("/reset/{token}", self._guarded(self.reset), methods=["GET", "POST"]),
+            Route("/signup", self.guarded(self.signup), methods=["GET", "POST"]),
+            Route("/signin", self.guarded(self.signin), methods=["GET", "POST"]),
+            Route("/signout", self.guarded(self.signout), methods=["POST"]),
+            Route("/account/password", self.guarded(self.password), methods=["GET", "POST"]),
+            Route("/reset/{token}", self.guarded(self.reset), methods=["GET", "POST"]),
         ]
 
     # --- Sessions --------------------------------------------------------------------------------------------------
@@ -76,7 +76,7 @@ class AccountPages:
     def _now(self) -> int:
         return int(self._instance.clock().timestamp())
 
-    def _session(self, request: Request) -> Session:
+    def session_of(self, request: Request) -> Session:
         return self._cookies.read(request, self._now()) or session.new(self._now())
 
     async def account(self, current: Session | None) -> Account | None:
@@ -88,39 +88,43 @@ class AccountPages:
             return None
         return found
 
+    async def signed_in(self, request: Request) -> Account | None:
+        """The account signed in on this browser, if any (active, and signed in since its last password change)."""
+        return await self.account(self._cookies.read(request, self._now()))
+
     async def browsing_as(self, request: Request) -> str | None:
         """The actor id of the person signed in on this browser, for pages that show more to members."""
         found = await self.account(self._cookies.read(request, self._now()))
         return self._instance.urls.actor(found.name) if found else None
 
-    def _guarded(self, handler: Callable[[Request, Session, dict[str, str]], Awaitable[Response]]) -> Handler:
+    def guarded(self, handler: Callable[[Request, Session, dict[str, str]], Awaitable[Response]]) -> Handler:
         """Reads the session and, for a POST, the form and its CSRF token; refusals are pages, never a 500."""
 
         async def guarded(request: Request) -> Response:
             if request.method != "POST":
-                return await handler(request, self._session(request), {})
+                return await handler(request, self.session_of(request), {})
             current = self._cookies.read(request, self._now())
             try:
                 fields = await form.read(request)
             except form.FormTooLarge:
-                return self._error(413, "err_form_large")
+                return self.error(413, "err_form_large")
             if current is None or not session.csrf_matches(current, fields.get("csrf")):
-                return self._error(403, "err_csrf")
+                return self.error(403, "err_csrf")
             return await handler(request, current, fields)
 
         return guarded
 
-    def _error(self, status: int, key: str) -> Response:
+    def error(self, status: int, key: str) -> Response:
         return HTMLResponse(self._pages.error(status, self._t(key)), status_code=status, headers=_NO_STORE)
 
-    def _page(self, current: Session, template: str, status: int = 200, **values: object) -> Response:
+    def page(self, current: Session, template: str, status: int = 200, **values: object) -> Response:
         body = self._pages.account(template, csrf=current.csrf, **values)
         return self._cookies.write(HTMLResponse(body, status_code=status, headers=_NO_STORE), current)
 
-    def _notice(self, current: Session, title: str, message: str, link: str = "", link_text: str = "") -> Response:
-        return self._page(current, "notice.html", title=title, message=message, link=link, link_text=link_text)
+    def notice(self, current: Session, title: str, message: str, link: str = "", link_text: str = "") -> Response:
+        return self.page(current, "notice.html", title=title, message=message, link=link, link_text=link_text)
 
-    def _redirect(self, current: Session, to: str) -> Response:
+    def redirect(self, current: Session, to: str) -> Response:
         return self._cookies.write(RedirectResponse(to, status_code=303, headers=_NO_STORE), current)
 
     def _translated(self, errors: Mapping[str, str]) -> dict[str, str]:
@@ -135,7 +139,7 @@ class AccountPages:
             self._pool, invitation, "invitation", self._instance.clock()
         ):
             key = "err_invitation_used" if invitation else "err_invitation"
-            return self._error(403, key)
+            return self.error(403, key)
         if request.method != "POST":
             return self._signup_form(current, invitation if policy == "invitation" else "", {}, {})
         errors = await self._signup_errors(fields)
@@ -147,10 +151,10 @@ class AccountPages:
         except AccountError:
             return self._signup_form(current, invitation, fields, {"name": "err_name_taken"}, status=400)
         if created is None:
-            return self._error(403, "err_invitation_used")
+            return self.error(403, "err_invitation_used")
         if created.state != "active":
-            return self._notice(current, self._t("account_created"), self._t("notice_pending"))
-        return self._redirect(current.signed_in(created.id, created.session_epoch), "/")
+            return self.notice(current, self._t("account_created"), self._t("notice_pending"))
+        return self.redirect(current.signed_in(created.id, created.session_epoch), "/")
 
     def _signup_form(
         self,
@@ -161,7 +165,7 @@ class AccountPages:
         status: int = 200,
     ) -> Response:
         values = {"name": fields.get("name", "")[:30], "charter": fields.get("charter", "")}
-        return self._page(
+        return self.page(
             current,
             "signup.html",
             status,
@@ -213,18 +217,18 @@ class AccountPages:
         if found.state != "active":
             key = "err_pending" if found.state == "pending" else "err_disabled"
             return self._signin_form(current, next_path, name, {"form": key}, status=403)
-        return self._redirect(current.signed_in(found.id, found.session_epoch), next_path)
+        return self.redirect(current.signed_in(found.id, found.session_epoch), next_path)
 
     def _signin_form(
         self, current: Session, next_path: str, name: str, errors: Mapping[str, str], status: int = 200
     ) -> Response:
         values = {"name": name.strip()[:30]}
-        return self._page(
+        return self.page(
             current, "signin.html", status, values=values, errors=self._translated(errors), next=next_path
         )
 
     async def signout(self, request: Request, current: Session, fields: dict[str, str]) -> Response:
-        return self._redirect(session.new(self._now()), "/")
+        return self.redirect(session.new(self._now()), "/")
 
     # --- Passwords -------------------------------------------------------------------------------------------------
 
@@ -240,12 +244,12 @@ class AccountPages:
             if not errors:
                 await accounts.set_password(self._pool, found.id, fields["password"])
                 renewed = current.signed_in(found.id, found.session_epoch + 1)
-                return self._notice(renewed, self._t("done"), self._t("notice_password_changed"))
+                return self.notice(renewed, self._t("done"), self._t("notice_password_changed"))
         return self._password_form(current, "/account/password", found.name, errors)
 
     def _password_form(self, current: Session, action: str, name: str, errors: Mapping[str, str]) -> Response:
         title = self._t("change_password" if name else "reset_password")
-        return self._page(
+        return self.page(
             current,
             "password.html",
             400 if errors else 200,
@@ -260,7 +264,7 @@ class AccountPages:
         token = request.path_params["token"]
         now = self._instance.clock()
         if not await onetime.valid(self._pool, token, "reset", now):
-            return self._error(404, "err_link")
+            return self.error(404, "err_link")
         action = f"/reset/{token}"
         if request.method != "POST":
             return self._password_form(current, action, "", {})
@@ -272,7 +276,7 @@ class AccountPages:
             if spent and account_id is not None:
                 await accounts.set_password(connection, account_id, fields["password"])
         if not spent or account_id is None:
-            return self._error(404, "err_link")
-        return self._notice(
+            return self.error(404, "err_link")
+        return self.notice(
             session.new(self._now()), self._t("done"), self._t("notice_password_set"), "/signin", self._t("signin")
         )

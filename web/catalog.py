@@ -133,6 +133,10 @@ _STRINGS: dict[str, dict[str, str]] = {
     },
     "back_home": {"fr": "Retour à l'accueil", "en": "Back to the home page"},
     "switch_language": {"fr": "Langue", "en": "Language"},
+    "nav_label": {"fr": "Navigation principale", "en": "Main navigation"},
+    "nav_search": {"fr": "Rechercher", "en": "Search"},
+    "nav_about": {"fr": "À propos", "en": "About"},
+    "nav_account": {"fr": "Mon compte", "en": "My account"},
     # --- figure page (web/figure_page.py) ---
     # --- group, profile, search, about pages (web/directory_pages.py, web/search_pages.py) ---
     # --- member forms (web/member_forms.py) ---
