@@ -223,9 +223,7 @@ class AccountPages:
         self, current: Session, next_path: str, name: str, errors: Mapping[str, str], status: int = 200
     ) -> Response:
         values = {"name": name.strip()[:30]}
-        return self.page(
-            current, "signin.html", status, values=values, errors=self._translated(errors), next=next_path
-        )
+        return self.page(current, "signin.html", status, values=values, errors=self._translated(errors), next=next_path)
 
     async def signout(self, request: Request, current: Session, fields: dict[str, str]) -> Response:
         return self.redirect(session.new(self._now()), "/")
