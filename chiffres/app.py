@@ -53,6 +53,7 @@ from web import session
 from web.account_pages import AccountPages
 from web.locale import Languages
 from web.pages import Pages
+from web.presence import Presence
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +150,7 @@ def build_app(fed: Federation) -> Starlette:
         middleware=[
             Middleware(RejectNul),
             Middleware(Languages, default=settings.language),
+            Middleware(Presence, cookies=cookies, clock=instance.clock),
             Middleware(TrailingSlashes, base=instance.urls.base, routes=routes),
         ],
     )

@@ -34,8 +34,10 @@ and digits; never an exponent, never a group separator.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Final, Literal
+
+from babel import numbers as babel_numbers
 
 Lang = Literal["fr", "en"]
 LANGUAGES: Final[tuple[Lang, ...]] = ("fr", "en")
@@ -73,7 +75,6 @@ _MARKS: Final = frozenset(".,")
 _SHAPE: Final = re.compile(r"[0-9]+(?:[ \u00a0\u202f\u2009\u2007'\u2019.,][0-9]+)*")
 _WIRE: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _DECIMAL_MARK: Final[dict[Lang, str]] = {"fr": ",", "en": "."}
-_GROUP_MARK: Final[dict[Lang, str]] = {"fr": "\u202f", "en": ","}
 
 
 def parse_decimal(text: str, lang: Lang = "fr") -> Decimal:
@@ -163,13 +164,17 @@ def wire_decimal(value: Decimal) -> str:
 
 
 def format_decimal(value: Decimal, lang: Lang) -> str:
-    """Write a value for reading: "1 234,50" in French (narrow no-break spaces), "1,234.50" in English."""
-    plain = wire_decimal(value)
-    sign = "-" if plain.startswith("-") else ""
-    integer, _, fraction = plain.lstrip("-").partition(".")
-    groups = [integer[max(end - 3, 0) : end] for end in range(len(integer), 0, -3)][::-1]
-    text = _GROUP_MARK[lang].join(groups)
-    return f"{sign}{text}{_DECIMAL_MARK[lang]}{fraction}" if fraction else f"{sign}{text}"
+    """Write a value for reading in the language's locale format (Babel's CLDR data): "1 234,50" in French
+    (narrow no-break spaces), "1,234.50" in English. The one formatter of pages, notes and CSV exports.
+
+    Every digit the figure was given is kept — "845.50" stays "845,50", never "845,5" — which Babel's default
+    pattern would not do: the pattern is built from the number's own places, and the arithmetic runs with room for
+    the 30 digits a figure may hold."""
+    places = max(0, -int(value.as_tuple().exponent)) if value.is_finite() else 0
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    with localcontext() as context:
+        context.prec = MAX_INTEGER_DIGITS + MAX_PLACES + 10
+        return babel_numbers.format_decimal(value, format=pattern, locale=lang)
 
 
 def as_decimal(value: object, lang: Lang = "fr") -> Decimal:

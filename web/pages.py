@@ -19,7 +19,7 @@ from fedi.urls import Urls
 from figures.html import violations
 from figures.note import FigureRejected, figure_of_note, period_text
 from figures.numbers import Lang
-from web import locale
+from web import locale, presence
 from web.catalog import has_key, translator
 
 
@@ -45,6 +45,7 @@ class Pages:
             "t": translator(lang),
             "lang": lang,
             "other_lang": "en" if lang == "fr" else "fr",
+            "signed_in": presence.signed_in(),
             "urls": self._urls,
             **values,
         }

@@ -19,6 +19,8 @@ from fedi.config import LANGUAGES
 from fedi.instance import Instance
 from fedi.negotiation import wants_activity_json
 from fedi.responses import json_response, problem
+from figures.figure import figure_from_wire, format_value
+from figures.numbers import FiguresError, Lang
 from ledger import charter
 from schemas import chiffres_context
 from web.pages import Pages
@@ -57,10 +59,11 @@ def routes(instance: Instance, pages: Pages) -> list[Route]:
             " AND audience = 'public' AND deleted_at IS NULL ORDER BY published DESC LIMIT 100",
             tag,
         )
+        lang: Lang = "en" if pages.language == "en" else "fr"
         figures = [
             {
                 "url": row["uri"],
-                "value": f"{row['wire']['value']} {row['wire']['unit'].get('display', '')}",
+                "value": _shown_value(row["wire"], lang),
                 "measures": row["measures"],
                 "place": row["place_name"] or "",
                 "period": row["period"] or "",
@@ -75,6 +78,16 @@ def routes(instance: Instance, pages: Pages) -> list[Route]:
         Route("/tags/{tag}", tag_page),
         Route(urls.NAMESPACE, namespace),
     ]
+
+
+def _shown_value(wire: dict[str, object], lang: Lang) -> str:
+    """A stored figure's value as its note writes it ("2 150 €/mois"), or as stored if it no longer reads."""
+    try:
+        figure = figure_from_wire(wire)
+    except FiguresError:
+        unit = wire.get("unit")
+        return f"{wire.get('value')} {unit.get('display', '') if isinstance(unit, dict) else ''}".strip()
+    return format_value(figure.value, figure.unit, lang)
 
 
 def http_errors(pages: Pages) -> ErrorHandler:

@@ -204,6 +204,17 @@ async def test_sign_out_ends_the_session(make_client: Client) -> None:
     assert (await client.get("/account/password")).headers["location"] == "/signin?next=/account/password"
 
 
+async def test_every_page_menu_offers_my_account_when_signed_in_and_sign_in_otherwise(make_client: Client) -> None:
+    client = await make_client(signup="open")
+    before = (await client.get("/charter")).text
+    assert 'href="https://chiffres.test/signin"' in before and "Mon compte" not in before
+    await signup(client, "marie")
+    during = (await client.get("/charter")).text
+    assert "Mon compte" in during and 'href="https://chiffres.test/signin"' not in during
+    client.cookies.set("chiffres_session", "forged.cookie", domain=TEST_DOMAIN)
+    assert "Mon compte" not in (await client.get("/charter")).text
+
+
 async def test_a_password_change_needs_the_current_one_and_ends_other_sessions(make_client: Client) -> None:
     client, other = await make_client(signup="open"), await make_client(signup="open")
     await signup(client, "marie")

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import httpx
 import pytest
 
 from chiffres.app import Federation, build_app
+from fedi import keys
+from fedi.instance import Instance
+from figures.numbers import format_decimal
+from ledger.publication import Publisher
 from tests.conftest import TEST_DOMAIN
+from tests.ledger.members import group_with_members
 from web.locale import COOKIE, accepted, chosen
 
 
@@ -82,3 +89,34 @@ async def test_an_unknown_object_is_a_page_in_one_language_for_a_browser_and_jso
     assert "introuvable" not in english.text
     assert server.json() == {"error": "no such object", "status": 404}
     assert "<h1>Page introuvable</h1>" in actor.text
+
+
+async def test_numbers_are_written_in_the_readers_locale_on_every_page(fed: Federation, instance: Instance) -> None:
+    """The hashtag page writes values as the notes do — "2 150,50 €/mois" in French, "2,150.50" in English —
+    keeping every digit given."""
+    group, [ana] = await group_with_members(instance, keys.generate(), instance.clock, ("ana",), visibility="public")
+    publisher = Publisher(instance.pool, instance.urls, instance.clock, "fr")
+    fields = {
+        "value": "2150.50",
+        "unit": "€/mois",
+        "measures": "loyer médian",
+        "place": "Lyon",
+        "period": "2026-Q2",
+        "source": "https://observatoire.example/loyers",
+        "tags": ["loyers"],
+    }
+    await publisher.publish(ana, group, fields, "fr")
+    transport = httpx.ASGITransport(app=build_app(fed))
+    async with httpx.AsyncClient(transport=transport, base_url=f"https://{TEST_DOMAIN}") as client:
+        french = await client.get("/tags/loyers", headers={"Accept": "text/html", "Accept-Language": "fr"})
+        english = await client.get("/tags/loyers", headers={"Accept": "text/html", "Accept-Language": "en"})
+    assert "2\u202f150,50" in french.text
+    assert "2,150.50" in english.text
+    assert "2150" not in french.text + english.text
+
+
+def test_the_formatter_keeps_every_digit_in_both_locales() -> None:
+    assert format_decimal(Decimal("845.50"), "fr") == "845,50"
+    assert format_decimal(Decimal("-1234.5"), "en") == "-1,234.5"
+    big = Decimal("-999999999999999.999999999999999")
+    assert format_decimal(big, "fr") == "-999\u202f999\u202f999\u202f999\u202f999,999999999999999"
