@@ -50,6 +50,7 @@ CSV_COLUMNS: Final = (
     "group",
     "published",
     "updated",
+    "display",
 )
 JSONL_TYPE: Final = "application/x-ndjson"
 

@@ -19,7 +19,7 @@ import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
 import asyncpg
 
@@ -27,6 +27,7 @@ from actors.actor import ActorError
 from fedi.database import Connection, Pool
 from fedi.types import JSON
 from fedi.urls import Urls
+from figures.figure import figure_from_wire, format_value
 from figures.numbers import FiguresError
 from figures.period import Period, parse_period
 from web.openapi import FIGURE
@@ -379,4 +380,15 @@ def csv_row(item: Listed) -> dict[str, object]:
         "group": item.group_uri or "",
         "published": timestamp(item.published),
         "updated": timestamp(item.updated) if item.updated is not None else "",
+        "display": _display(wire, item.language),
     }
+
+
+def _display(wire: Mapping[str, Any], language: str) -> str:
+    """The value as a person reads it in the figure's language ("2 150,50 €/mois"): the formatter of notes and
+    pages, for a spreadsheet's readers; ``value`` beside it stays the plain wire number for its formulas."""
+    try:
+        figure = figure_from_wire(dict(wire))
+    except FiguresError:
+        return ""
+    return format_value(figure.value, figure.unit, "en" if language == "en" else "fr")

@@ -13,6 +13,7 @@ import pytest
 
 from chiffres.app import Federation
 from fedi import keys
+from figures.units import format_value, unit_from_code
 from tests.web.test_api import API, JSON, World, bearer, listed, make_world, remote_figure
 from web import query
 from web.openapi import CSV_COLUMNS
@@ -55,6 +56,7 @@ def expected_row(item: JSON) -> dict[str, str]:
         "group": item["group"] or "",
         "published": item["published"],
         "updated": item["updated"] or "",
+        "display": format_value(Decimal(figure["value"]), unit_from_code(figure["unit"]["code"]), item["language"]),
     }
 
 
@@ -79,6 +81,7 @@ async def test_csv_says_what_the_listing_says(client: httpx.AsyncClient, world: 
     assert [Decimal(row["value"]) for row in rows] == [Decimal(item["figure"]["value"]) for item in items]
     assert {row["value"] for row in rows} == {"3.14", "1234567.89", "0.000001", "-12.5", "845.50"}
     assert any("\n" in row["method"] for row in rows), "a line break inside a cell survives"
+    assert "1\u202f234\u202f567,89\u00a0€/mois" in {row["display"] for row in rows}, "as the notes write it"
 
 
 async def test_jsonl_lines_are_the_listing_items(client: httpx.AsyncClient, world: World, pool: Any) -> None:
