@@ -52,6 +52,7 @@ from web import routes as site
 from web import session
 from web.account_pages import AccountPages
 from web.locale import Languages
+from web.moderation_pages import ModerationPages
 from web.pages import Pages
 from web.presence import Presence
 
@@ -123,6 +124,7 @@ def build_app(fed: Federation) -> Starlette:
     routes = [
         *site.routes(instance, pages),
         *account_pages.routes(),
+        *ModerationPages(instance, pages, account_pages).routes(),
         Route("/healthz", healthz),
         *health.routes(instance.pool),
         Route(urls.SHARED_INBOX, inbox.handle, methods=["POST"]),

@@ -27,6 +27,7 @@ _HASHER = PasswordHasher()
 # Verified when no account has the name, so that an unknown name takes as long to refuse as a wrong password.
 _NOBODY = _HASHER.hash("no account has this password")
 _COLUMNS = "c.id, c.actor_id, a.name, c.state, c.charter_version, c.session_epoch, c.created_at, c.approved_at"
+_COLUMNS += ", c.admin"  # migration 0029
 _FROM = "accounts c JOIN actors a ON a.id = c.actor_id"
 
 
@@ -44,6 +45,8 @@ class Account:
     session_epoch: int
     created_at: datetime
     approved_at: datetime | None
+    #: An instance admin: moderates every group on the web pages and sets trust in other domains.
+    admin: bool = False
 
 
 def check_password(password: str) -> str:
@@ -142,4 +145,11 @@ async def set_state(db: Pool | Connection, name: str, state: State) -> Account:
         state,
         found.id,
     )
+    return await get(db, found.name)
+
+
+async def set_admin(db: Pool | Connection, name: str, admin: bool) -> Account:
+    """Only the command line grants this, so that no page can ever make its own visitor an admin."""
+    found = await get(db, name)
+    await db.execute("UPDATE accounts SET admin = $1 WHERE id = $2", admin, found.id)
     return await get(db, found.name)

@@ -141,6 +141,108 @@ _STRINGS: dict[str, dict[str, str]] = {
     # --- group, profile, search, about pages (web/directory_pages.py, web/search_pages.py) ---
     # --- member forms (web/member_forms.py) ---
     # --- moderation pages (web/moderation_pages.py) ---
+    "mod_title": {"fr": "Modération", "en": "Moderation"},
+    "mod_intro": {
+        "fr": "Les programmes dont vous êtes modérateur ou modératrice, avec leurs demandes en attente.",
+        "en": "The programmes you moderate, with their pending requests.",
+    },
+    "mod_intro_admin": {
+        "fr": "Vous administrez cette instance : tous ses programmes sont listés.",
+        "en": "You administer this instance: all its programmes are listed.",
+    },
+    "mod_pending_count": {"fr": "demande(s) en attente", "en": "pending request(s)"},
+    "mod_group_title": {"fr": "Modération du programme", "en": "Moderation of the programme"},
+    "mod_pending": {"fr": "Demandes d'adhésion en attente", "en": "Pending join requests"},
+    "mod_policy": {"fr": "Adhésion", "en": "Joining"},
+    "mod_policy_open": {"fr": "ouverte : acceptée d'office", "en": "open: accepted at once"},
+    "mod_policy_charter": {
+        "fr": "sur acceptation de la charte (ou par un modérateur)",
+        "en": "on accepting the charter (or by a moderator)",
+    },
+    "mod_policy_admin": {"fr": "par un modérateur", "en": "by a moderator"},
+    "mod_no_pending": {"fr": "Aucune demande en attente.", "en": "No pending request."},
+    "mod_members": {"fr": "Membres approuvés", "en": "Approved members"},
+    "mod_no_members": {"fr": "Aucun membre approuvé.", "en": "No approved member."},
+    "mod_asked": {"fr": "Demande faite le", "en": "Asked on"},
+    "mod_approved_on": {"fr": "approuvé le", "en": "approved on"},
+    "mod_charter": {"fr": "Charte acceptée", "en": "Charter accepted"},
+    "mod_yes": {"fr": "oui", "en": "yes"},
+    "mod_no": {"fr": "non", "en": "no"},
+    "mod_ledger_of": {"fr": "Son registre de réciprocité", "en": "Their reciprocity ledger"},
+    "mod_days_unit": {"fr": "jours", "en": "days"},
+    "mod_contributions": {"fr": "contributions", "en": "contributions"},
+    "mod_consultations": {"fr": "consultations", "en": "consultations"},
+    "mod_no_ledger": {"fr": "Rien au registre sur cette période.", "en": "Nothing in the ledger over this window."},
+    "mod_approve": {"fr": "Approuver", "en": "Approve"},
+    "mod_reject": {"fr": "Refuser", "en": "Reject"},
+    "mod_revoke": {"fr": "Révoquer", "en": "Revoke"},
+    "mod_revoke_hint": {
+        "fr": "Révoquer envoie un refus (Reject) : la personne perd l'accès aux chiffres réservés aux membres.",
+        "en": "Revoking sends a Reject: the person loses access to the members-only figures.",
+    },
+    "mod_ledger_title": {"fr": "Registre de réciprocité", "en": "Reciprocity ledger"},
+    "mod_ledger_caption": {
+        "fr": "Contributions et consultations, les plus contributifs d'abord :",
+        "en": "Contributions and consultations, most contributions first:",
+    },
+    "mod_days": {"fr": "Période, en jours (1 à 3650)", "en": "Window, in days (1 to 3650)"},
+    "mod_show": {"fr": "Afficher", "en": "Show"},
+    "mod_who": {"fr": "Qui", "en": "Who"},
+    "mod_col_published": {"fr": "Chiffres publiés", "en": "Figures published"},
+    "mod_col_answered": {"fr": "Demandes satisfaites", "en": "Requests answered"},
+    "mod_col_endorsed": {"fr": "Approbations", "en": "Endorsements"},
+    "mod_col_corrected": {"fr": "Corrections", "en": "Corrections"},
+    "mod_col_moved": {"fr": "dont retenues", "en": "of which moved the consensus"},
+    "mod_col_source": {"fr": "Sources nouvelles", "en": "New sources"},
+    "mod_col_delivered": {"fr": "Chiffres reçus", "en": "Figures delivered"},
+    "mod_col_fetched": {"fr": "Chiffres consultés", "en": "Figures fetched"},
+    "mod_col_read": {"fr": "Lectures par l'API", "en": "API reads"},
+    "mod_last_contribution": {"fr": "Dernière contribution", "en": "Last contribution"},
+    "mod_last_consultation": {"fr": "Dernière consultation", "en": "Last consultation"},
+    "mod_trust_title": {"fr": "Confiance envers les autres serveurs", "en": "Trust in other servers"},
+    "mod_trust_intro": {
+        "fr": "La confiance pèse les approbations et corrections venues d'un domaine : 0 le bloque, 1 le compte"
+        " comme le nôtre.",
+        "en": "Trust weighs the endorsements and corrections from a domain: 0 blocks it, 1 counts it as our own.",
+    },
+    "mod_trust_caption": {"fr": "Confiance par domaine", "en": "Trust per domain"},
+    "mod_trust_set_title": {"fr": "Régler la confiance d'un domaine", "en": "Set a domain's trust"},
+    "mod_domain": {"fr": "Domaine", "en": "Domain"},
+    "mod_domain_hint": {
+        "fr": "Le nom seul, par exemple chiffres.example",
+        "en": "The name alone, e.g. chiffres.example",
+    },
+    "mod_trust_value": {"fr": "Confiance", "en": "Trust"},
+    "mod_trust_hint": {"fr": "Un nombre de 0 à 1, par exemple 0,5", "en": "A number from 0 to 1, e.g. 0.5"},
+    "mod_trust_set": {"fr": "Enregistrer", "en": "Save"},
+    "mod_this_instance": {"fr": "cette instance", "en": "this instance"},
+    "mod_any_other": {"fr": "Tout autre domaine", "en": "Any other domain"},
+    "mod_blocked": {"fr": "bloqué", "en": "blocked"},
+    "mod_err_forbidden": {
+        "fr": "Cette page est réservée aux modérateurs des programmes et aux administrateurs.",
+        "en": "This page is for the programmes' moderators and the administrators.",
+    },
+    "mod_err_admin_only": {
+        "fr": "Cette page est réservée aux administrateurs de l'instance.",
+        "en": "This page is for the instance's administrators.",
+    },
+    "mod_err_not_moderator": {"fr": "Vous ne modérez pas ce programme.", "en": "You do not moderate this programme."},
+    "mod_err_no_group": {"fr": "Aucun programme ne porte ce nom.", "en": "No programme has this name."},
+    "mod_err_no_request": {
+        "fr": "Cette demande n'existe pas dans ce programme, ou a déjà reçu sa réponse.",
+        "en": "This request does not exist in this programme, or has already been answered.",
+    },
+    "mod_err_action": {"fr": "Cette action n'existe pas.", "en": "This action does not exist."},
+    "mod_err_domain": {
+        "fr": "Ce n'est pas un nom de domaine : donnez le nom seul (par exemple chiffres.example), sans https:// ni"
+        " chemin.",
+        "en": "This is not a domain name: give the name alone (e.g. chiffres.example), without https:// or a path.",
+    },
+    "mod_err_trust": {
+        "fr": "La confiance est un nombre de 0 (bloqué) à 1 (comme la nôtre).",
+        "en": "Trust is a number from 0 (blocked) to 1 (as our own).",
+    },
+    "mod_err_days": {"fr": "Un nombre de jours de 1 à 3650.", "en": "A number of days from 1 to 3650."},
 }
 
 

@@ -27,6 +27,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     account.add_parser("invite", help="print a one-time sign-up link, valid 24 hours").set_defaults(
         run=with_federation(invite_command)
     )
+    admin = account.add_parser(
+        "admin",
+        help="make an account an instance admin (every group's moderation pages, trust in other domains);"
+        " no account is one until this command says so, not even the first one created",
+    )
+    admin.add_argument("name", metavar="NAME")
+    admin.add_argument("--revoke", action="store_true", help="take the admin role back")
+    admin.set_defaults(run=with_federation(admin_command))
     reset = account.add_parser("reset", help="print a one-time link to choose a new password, valid 24 hours")
     reset.add_argument("name", metavar="NAME")
     reset.set_defaults(run=with_federation(reset_command))
@@ -42,6 +50,11 @@ async def state_command(args: argparse.Namespace, fed: Federation) -> None:
     state: accounts.State = "active" if args.account == "approve" else "disabled"
     changed = await accounts.set_state(fed.instance.pool, args.name, state)
     print(f"{changed.name}\t{changed.state}")
+
+
+async def admin_command(args: argparse.Namespace, fed: Federation) -> None:
+    changed = await accounts.set_admin(fed.instance.pool, args.name, not args.revoke)
+    print(f"{changed.name}\t{'admin' if changed.admin else 'not admin'}")
 
 
 async def invite_command(args: argparse.Namespace, fed: Federation) -> None:

@@ -57,3 +57,24 @@ def test_account_errors_are_one_line(cli: Cli) -> None:
     with pytest.raises(SystemExit) as exited:
         cli("account", "approve")
     assert exited.value.code == 2
+
+
+def test_an_account_is_made_admin_and_back_only_by_the_command(cli: Cli) -> None:
+    _create(cli, "marie")
+    assert cli("account", "admin", "marie") == (0, "marie\tadmin\n", "")
+    assert cli("account", "admin", "marie") == (0, "marie\tadmin\n", "")
+    assert cli("account", "admin", "marie", "--revoke") == (0, "marie\tnot admin\n", "")
+    refused(cli("account", "admin", "nobody"), "no account named 'nobody'")
+
+
+def test_no_account_is_admin_unless_made_one(cli: Cli) -> None:
+    _create(cli, "premiere")
+
+    async def admin() -> bool:
+        pool = await create_pool(os.environ["CHIFFRES_DATABASE_URL"], min_size=1, max_size=1)
+        try:
+            return (await accounts.get(pool, "premiere")).admin
+        finally:
+            await pool.close()
+
+    assert asyncio.run(admin()) is False
