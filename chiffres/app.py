@@ -55,6 +55,7 @@ from web.locale import Languages
 from web.moderation_pages import ModerationPages
 from web.pages import Pages
 from web.presence import Presence
+from web.request_forms import member_routes
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,7 @@ def build_app(fed: Federation) -> Starlette:
         *site.routes(instance, pages),
         *account_pages.routes(),
         *ModerationPages(instance, pages, account_pages).routes(),
+        *member_routes(instance, pages, account_pages),
         Route("/healthz", healthz),
         *health.routes(instance.pool),
         Route(urls.SHARED_INBOX, inbox.handle, methods=["POST"]),
