@@ -51,6 +51,7 @@ from web import api as figures_api
 from web import routes as site
 from web import session
 from web.account_pages import AccountPages
+from web.figure_page import FigurePages
 from web.locale import Languages
 from web.moderation_pages import ModerationPages
 from web.pages import Pages
@@ -100,6 +101,7 @@ def build_app(fed: Federation) -> Starlette:
     settings = instance.settings
     cookies = session.Cookies(session.key_from(settings.secret_key, settings.data_dir), secure=not settings.dev)
     account_pages = AccountPages(instance, pages, cookies)
+    figure_pages = FigurePages(instance, pages, account_pages)
 
     async def healthz(request: Request) -> Response:
         await instance.pool.fetchval("SELECT 1")
@@ -125,6 +127,7 @@ def build_app(fed: Federation) -> Starlette:
     routes = [
         *site.routes(instance, pages),
         *account_pages.routes(),
+        *figure_pages.routes(),
         *ModerationPages(instance, pages, account_pages).routes(),
         *member_routes(instance, pages, account_pages),
         Route("/healthz", healthz),
@@ -136,7 +139,7 @@ def build_app(fed: Federation) -> Starlette:
             instance,
             pages.actor_page,
             signed_by,
-            pages.note_page,
+            figure_pages.object_page,
             metadata,
             reciprocity.on_fetch(pool, links, instance.clock),
             pages.teaser_page,

@@ -309,6 +309,16 @@ class ConsensusJob:
             if not should_publish(before, result):
                 return
             await _mark(connection, figure_uri, (str(result.status), result.low, result.high, result.value))
+            await connection.execute(
+                "INSERT INTO consensus_history (figure_uri, at, status, value, low, high)"
+                " VALUES ($1, $2, $3, $4, $5, $6)",
+                figure_uri,
+                result.computed_at,
+                str(result.status),
+                result.value,
+                result.low,
+                result.high,
+            )
         try:
             await self._publisher.publish_consensus(figure_uri, result)
         except BaseException:

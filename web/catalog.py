@@ -138,6 +138,100 @@ _STRINGS: dict[str, dict[str, str]] = {
     "nav_about": {"fr": "À propos", "en": "About"},
     "nav_account": {"fr": "Mon compte", "en": "My account"},
     # --- figure page (web/figure_page.py) ---
+    "fig_value": {"fr": "Valeur", "en": "Value"},
+    "fig_unit": {"fr": "Unité", "en": "Unit"},
+    "fig_measures": {"fr": "Ce qui est mesuré", "en": "What it measures"},
+    "fig_place": {"fr": "Lieu", "en": "Place"},
+    "fig_period": {"fr": "Période", "en": "Period"},
+    "fig_source": {"fr": "Source", "en": "Source"},
+    "fig_method": {"fr": "Méthode", "en": "Method"},
+    "fig_tags": {"fr": "Mots-clés", "en": "Tags"},
+    "fig_author": {"fr": "Publié par", "en": "Published by"},
+    "fig_group": {"fr": "Programme", "en": "Programme"},
+    "fig_published": {"fr": "Publié le", "en": "Published on"},
+    "fig_updated": {"fr": "Mis à jour le", "en": "Updated on"},
+    "fig_version": {"fr": "Version", "en": "Version"},
+    "fig_act": {"fr": "Contribuer", "en": "Contribute"},
+    "fig_endorse": {"fr": "Approuver ce chiffre", "en": "Endorse this figure"},
+    "fig_correct": {"fr": "Proposer une correction", "en": "Propose a correction"},
+    "fig_edit": {"fr": "Modifier ce chiffre", "en": "Edit this figure"},
+    "fig_consensus": {"fr": "Consensus", "en": "Consensus"},
+    "fig_no_consensus": {
+        "fr": "Aucun consensus n'est encore calculé : il faut d'autres contributions.",
+        "en": "No consensus is computed yet: it needs more contributions.",
+    },
+    "fig_status": {"fr": "Statut", "en": "Status"},
+    "fig_status_confirmed": {"fr": "confirmé par les contributeurs", "en": "confirmed by contributors"},
+    "fig_status_corrected": {"fr": "corrigé par les contributeurs", "en": "corrected by contributors"},
+    "fig_status_contested": {
+        "fr": "contesté : les contributeurs ne s'accordent pas",
+        "en": "contested: contributors disagree",
+    },
+    "fig_status_insufficient": {"fr": "en attente de confirmations", "en": "awaiting confirmations"},
+    "fig_consensus_value": {"fr": "Valeur du consensus", "en": "Consensus value"},
+    "fig_interval": {"fr": "Intervalle (bas – haut)", "en": "Interval (low – high)"},
+    "fig_agreement": {"fr": "Accord", "en": "Agreement"},
+    "fig_contributors": {"fr": "Contributeurs", "en": "Contributors"},
+    "fig_domains": {"fr": "Instances", "en": "Instances"},
+    "fig_chart": {"fr": "Graphique", "en": "Chart"},
+    "fig_chart_alt": {
+        "fr": (
+            "À gauche, les valeurs publiées et le consensus au fil du temps, avec son intervalle ; à droite, les "
+            "valeurs avancées par chaque contribution autour du consensus. Les mêmes chiffres sont dans les tableaux "
+            "de cette page."
+        ),
+        "en": (
+            "Left, the published values and the consensus over time, with its interval; right, the value each "
+            "contribution put forward, around the consensus. The same numbers are in this page's tables."
+        ),
+    },
+    "fig_chart_caption": {
+        "fr": "Les tableaux ci-dessous donnent les mêmes chiffres.",
+        "en": "The tables below give the same numbers.",
+    },
+    "fig_chart_history": {"fr": "Valeurs et consensus dans le temps", "en": "Values and consensus over time"},
+    "fig_chart_claims": {"fr": "Contributions autour du consensus", "en": "Contributions around the consensus"},
+    "fig_chart_versions": {"fr": "Valeur publiée", "en": "Published value"},
+    "fig_chart_consensus": {"fr": "Consensus", "en": "Consensus"},
+    "fig_chart_interval": {"fr": "Intervalle du consensus", "en": "Consensus interval"},
+    "fig_claims": {"fr": "Contributions prises en compte", "en": "Contributions counted"},
+    "fig_claims_caption": {
+        "fr": "La dernière contribution de chaque personne, avec son poids dans le consensus.",
+        "en": "Each person's latest contribution, with its weight in the consensus.",
+    },
+    "fig_claims_none": {"fr": "Aucune contribution pour l'instant.", "en": "No contribution yet."},
+    "fig_claim_who": {"fr": "Qui", "en": "Who"},
+    "fig_claim_instance": {"fr": "Instance", "en": "Instance"},
+    "fig_claim_kind": {"fr": "Nature", "en": "Kind"},
+    "fig_claim_value": {"fr": "Valeur", "en": "Value"},
+    "fig_claim_weight": {"fr": "Poids", "en": "Weight"},
+    "fig_kind_publish": {"fr": "publication", "en": "publication"},
+    "fig_kind_endorse": {"fr": "approbation", "en": "endorsement"},
+    "fig_kind_boost": {"fr": "partage", "en": "boost"},
+    "fig_kind_correct": {"fr": "correction", "en": "correction"},
+    "fig_parsed": {"fr": "lue dans le texte d'une réponse", "en": "read from a reply's text"},
+    "fig_history": {"fr": "Consensus dans le temps", "en": "Consensus over time"},
+    "fig_history_caption": {
+        "fr": "Chaque changement publié du consensus, du plus récent au plus ancien.",
+        "en": "Each published change of the consensus, newest first.",
+    },
+    "fig_versions": {"fr": "Historique des versions", "en": "Version history"},
+    "fig_date": {"fr": "Date", "en": "Date"},
+    "fig_changed": {"fr": "Ce qui a changé", "en": "What changed"},
+    "fig_first_version": {"fr": "première version", "en": "first version"},
+    "fig_mastodon": {"fr": "Approuver ou corriger depuis Mastodon", "en": "Endorse or correct from Mastodon"},
+    "fig_mastodon_follow": {
+        "fr": "Suivez le programme et attendez son approbation :",
+        "en": "Follow the programme and wait for its approval:",
+    },
+    "fig_mastodon_endorse": {
+        "fr": "pour approuver ce chiffre, aimez sa publication (★ ou ♥ selon l'application) ;",
+        "en": "to endorse this figure, like its post (★ or ♥ depending on the app);",
+    },
+    "fig_mastodon_correct": {
+        "fr": "pour le corriger, répondez à la publication avec la valeur et sa source, par exemple :",
+        "en": "to correct it, reply to the post with the value and its source, for example:",
+    },
     # --- group, profile, search, about pages (web/directory_pages.py, web/search_pages.py) ---
     # --- member forms (web/member_forms.py) ---
     "form_account_title": {"fr": "Mon compte", "en": "My account"},

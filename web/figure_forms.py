@@ -2,17 +2,14 @@
 correction. Publishing and changing go through :class:`ledger.publication.Publisher` with the fields the JSON API
 reads (:func:`web.api.figure_fields`), so that a refusal says the same thing on both, beside the field it is about.
 
-An endorsement and a correction are what ``chiffres like`` and ``chiffres reply --value`` send: a ``Like`` of the
-figure, or a reply Note carrying a ``correction`` object, to the figure's group and author, and the member's claim
-recorded here at once. Those few steps live in the command's module, which nothing in ``web`` may import; they are
-repeated here in the same order until they have a home in ``ledger``.
+An endorsement and a correction are what ``chiffres like`` and ``chiffres reply --value`` send, through the same
+:class:`ledger.member_claims.MemberClaims`: a ``Like`` of the figure, or a reply Note carrying a ``correction``
+object, to the figure's group and author, and the member's claim recorded here at once.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
-from decimal import Decimal
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -20,16 +17,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from actors.actor import Actor
-from actors.notes import note_html
-from actors.outbox import activity, iso, publish
-from fedi.jsonld import outgoing_context
 from fedi.types import JSON
-from figures import claims as reading
 from figures.claims import ClaimedValue
 from figures.figure import FigureValidationError
 from figures.numbers import FiguresError, parse_decimal, wire_decimal
 from figures.units import parse_unit, unit_from_code
-from ledger import claims
+from ledger.member_claims import MemberClaims
 from ledger.publication import NotAMember, PublicationError, StoredFigure
 from web.api import figure_fields
 from web.member_forms import MAX_FIELD, MemberForms, Refused, SignInFirst
@@ -104,6 +97,7 @@ class FigureForms:
         self._pool = forms.pool
         self._urls = forms.urls
         self._clock = forms.instance.clock
+        self._claims = MemberClaims(forms.pool, forms.urls, forms.instance.clock)
 
     def routes(self) -> list[Route]:
         guarded = self._forms.accounts.guarded
@@ -252,12 +246,7 @@ class FigureForms:
         me = self._urls.actor(person.name)
         if await self._endorsed(found, me):  # a second click says nothing new: no second Like
             return forms.accounts.redirect(current, forms.path_of(found.uri))
-        like = activity(self._urls, me, "Like", found.uri, to=self._parties(found), published=self._clock())
-        versions = {
-            number: Decimal(str(wire["value"])) for number, wire, _ in await forms.publisher.versions(found.uri)
-        }
-        claimed = reading.endorsement(versions, found.version)
-        await self._send(person, found, like, None, claimed, str(like["id"]))
+        await self._claims.endorse(person, found.uri)
         return forms.accounts.redirect(current, forms.path_of(found.uri))
 
     async def _endorsed(self, found: StoredFigure, me: str) -> bool:
@@ -286,23 +275,9 @@ class FigureForms:
         claimed = None if correction is None else await self._claimed(correction, found, errors)
         if claimed is None or correction is None:
             return self._correction_form(current, found, values, errors)
-        now, me = self._clock(), self._urls.actor(person.name)
         text = f"{values['value']} {values['unit'] or found.figure.unit.display(forms.lang)}"
         text += f" — {values['reason']}" if values["reason"] else ""
-        note: JSON = {
-            "@context": outgoing_context(),
-            "id": self._urls.object(str(uuid.uuid4())),
-            "type": "Note",
-            "attributedTo": me,
-            "inReplyTo": found.uri,
-            "content": note_html(f"{text}\n\n{values['source']}"),
-            "published": iso(now),
-            "to": self._parties(found),
-            "cc": [],
-            "correction": correction,
-        }
-        create = activity(self._urls, me, "Create", note, to=note["to"], published=now)
-        await self._send(person, found, create, note, claimed, str(note["id"]))
+        await self._claims.reply(person, found.uri, f"{text}\n\n{values['source']}", correction, claimed)
         return forms.accounts.redirect(current, forms.path_of(found.uri))
 
     def _correction(self, values: Mapping[str, str], found: StoredFigure, errors: dict[str, str]) -> JSON | None:
@@ -329,10 +304,8 @@ class FigureForms:
         return None if errors else correction
 
     async def _claimed(self, correction: JSON, found: StoredFigure, errors: dict[str, str]) -> ClaimedValue | None:
-        known = await self._pool.fetchval("SELECT value FROM consensus WHERE figure_uri = $1", found.uri)
-        consensus = Decimal(str(known)) if known is not None else None
         try:
-            claimed = reading.correction(correction, found.figure, consensus)
+            claimed = await self._claims.claimed(found.uri, "", correction)
         except FiguresError as error:
             errors["value"] = str(error)
             return None
@@ -356,23 +329,3 @@ class FigureForms:
             values={name: values.get(name, "") for name in CORRECTION_FIELDS},
             errors=forms.translated(dict(errors)),
         )
-
-    def _parties(self, found: StoredFigure) -> list[str]:
-        """Who hears about a claim: the figure's group, which relays it, and its author."""
-        return list(dict.fromkeys(uri for uri in (found.group_uri, found.author) if uri))
-
-    async def _send(
-        self,
-        person: Actor,
-        found: StoredFigure,
-        document: JSON,
-        obj: JSON | None,
-        claimed: ClaimedValue | None,
-        ref: str,
-    ) -> None:
-        """Send the activity to the group and the author, and count the member's claim here at once."""
-        async with self._pool.acquire() as connection, connection.transaction():
-            await publish(connection, person, document, "direct", obj=obj)
-            if claimed is not None:
-                me = self._urls.actor(person.name)
-                await claims.record(connection, found.uri, me, self._urls.domain, claimed, ref, self._clock())

@@ -5,26 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import uuid
-from datetime import datetime
-from decimal import Decimal
 from urllib.parse import urlsplit
 
 from actors import follows, store
 from actors.actor import Actor, ActorError
-from actors.notes import note_html
-from actors.outbox import activity, iso, publish
+from actors.outbox import activity, publish
 from chiffres.app import Federation, job_handlers
 from chiffres.cli.common import with_federation
-from fedi.jsonld import outgoing_context
 from fedi.types import JSON
-from figures import claims as reading
-from figures.claims import ClaimedValue
-from figures.figure import Figure, figure_from_wire
 from figures.numbers import FiguresError, parse_decimal, wire_decimal
 from figures.units import parse_unit
 from inbox.remote import ActorUnavailable
 from ledger import claims, explanation
 from ledger.consensus import CONSENSUS, ConsensusJob
+from ledger.member_claims import MemberClaims
 from ledger.publication import PublicationError
 
 
@@ -61,33 +55,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     peer.add_parser("list", help="peers and their state").set_defaults(run=with_federation(peer_list))
 
 
-async def _parties(fed: Federation, figure_uri: str) -> tuple[list[str], str]:
-    """Who hears about a claim: the figure's group (which relays it) and its author."""
-    row = await fed.instance.pool.fetchrow(
-        "SELECT author, group_uri, audience FROM figures WHERE uri = $1 AND deleted_at IS NULL", figure_uri
-    )
-    if row is None:
-        raise PublicationError(f"no figure {figure_uri} known here (follow its group first)")
-    to = [uri for uri in (row["group_uri"], row["author"]) if uri]
-    return list(dict.fromkeys(to)), row["audience"]
-
-
-async def _send(fed: Federation, actor: Actor, document: JSON, obj: JSON | None = None) -> None:
-    async with fed.instance.pool.acquire() as connection:
-        await publish(connection, actor, document, "direct", obj=obj)
+def _claims(fed: Federation) -> MemberClaims:
+    return MemberClaims(fed.instance.pool, fed.instance.urls, fed.instance.clock)
 
 
 async def like_figure(args: argparse.Namespace, fed: Federation) -> None:
-    instance = fed.instance
-    actor = await store.get(instance.pool, args.as_name)
-    to, _ = await _parties(fed, args.figure)
-    like = activity(
-        instance.urls, instance.urls.actor(actor.name), "Like", args.figure, to=to, published=instance.clock()
-    )
-    await _send(fed, actor, like)
-    figure, versions = await _current(fed, args.figure)
-    await _record_own(fed, actor, args.figure, reading.endorsement(versions, figure.version), like["id"])
-    print(like["id"])
+    actor = await store.get(fed.instance.pool, args.as_name)
+    print(await _claims(fed).endorse(actor, args.figure))
 
 
 def _correction(args: argparse.Namespace, unit_code: str) -> JSON | None:
@@ -119,21 +93,6 @@ def _checked_source(source: str | None) -> None:
         raise ActorError(f"invalid source {source!r}: not an http(s) URL")
 
 
-def _reply_note(fed: Federation, actor: Actor, in_reply_to: str, text: str, to: list[str], now: datetime) -> JSON:
-    instance = fed.instance
-    return {
-        "@context": outgoing_context(),
-        "id": instance.urls.object(str(uuid.uuid4())),
-        "type": "Note",
-        "attributedTo": instance.urls.actor(actor.name),
-        "inReplyTo": in_reply_to,
-        "content": note_html(text),
-        "published": iso(now),
-        "to": to,
-        "cc": [],
-    }
-
-
 async def _reply_to_post(args: argparse.Namespace, fed: Federation, actor: Actor) -> None:
     """A reply to a post that is not a figure, sent to its author alone: how a member answers a request another
     instance's group sent (``ledger.requests``) with a value, its unit and a link, which that group reads."""
@@ -144,10 +103,11 @@ async def _reply_to_post(args: argparse.Namespace, fed: Federation, actor: Actor
     )
     if author is None:
         raise PublicationError(f"no figure or post {args.figure} known here (follow its group first)")
-    urls, now = fed.instance.urls, fed.instance.clock()
-    note = _reply_note(fed, actor, args.figure, args.text, [str(author)], now)
-    create = activity(urls, urls.actor(actor.name), "Create", note, to=note["to"], published=now)
-    await _send(fed, actor, create, note)
+    urls = fed.instance.urls
+    note = _claims(fed).reply_note(actor, args.figure, args.text, [str(author)])
+    create = activity(urls, urls.actor(actor.name), "Create", note, to=note["to"], published=fed.instance.clock())
+    async with fed.instance.pool.acquire() as connection:
+        await publish(connection, actor, create, "direct", obj=note)
     print(note["id"])
 
 
@@ -161,23 +121,13 @@ async def reply_figure(args: argparse.Namespace, fed: Federation) -> None:
     if unit_code is None:
         await _reply_to_post(args, fed, actor)
         return
-    to, _ = await _parties(fed, args.figure)
-    now = instance.clock()
-    note = _reply_note(fed, actor, args.figure, args.text, to, now)
     correction = _correction(args, str(unit_code))
-    if correction is not None:
-        note["correction"] = correction
-    create = activity(instance.urls, instance.urls.actor(actor.name), "Create", note, to=to, published=now)
-    await _send(fed, actor, create, note)
-    figure, _ = await _current(fed, args.figure)
-    known = await instance.pool.fetchval("SELECT value FROM consensus WHERE figure_uri = $1", args.figure)
-    consensus = Decimal(str(known)) if known is not None else None
-    if correction is not None:
-        claimed = reading.correction(correction, figure, consensus)
-    else:
-        claimed = reading.reply(args.text, figure, None, consensus)
-    await _record_own(fed, actor, args.figure, claimed, str(note["id"]))
-    print(note["id"])
+    member_claims = _claims(fed)
+    try:
+        claimed = await member_claims.claimed(args.figure, args.text, correction)
+    except FiguresError as error:
+        raise ActorError(f"invalid correction: {error}") from None
+    print(await member_claims.reply(actor, args.figure, args.text, correction, claimed))
 
 
 async def trust_set(args: argparse.Namespace, fed: Federation) -> None:
@@ -244,35 +194,6 @@ async def _figure_of(fed: Federation, ident: str) -> str:
     if found is None:
         raise PublicationError(f"no figure {ident} known here")
     return str(found)
-
-
-async def _record_own(
-    fed: Federation, actor: Actor, figure_uri: str, claimed: ClaimedValue | None, reference: str
-) -> None:
-    """Our member's claim counts here at once (and in the summaries we send our peers)."""
-    if claimed is None:
-        return
-    async with fed.instance.pool.acquire() as connection, connection.transaction():
-        await claims.record(
-            connection,
-            figure_uri,
-            fed.instance.urls.actor(actor.name),
-            fed.instance.urls.domain,
-            claimed,
-            reference,
-            fed.instance.clock(),
-        )
-
-
-async def _current(fed: Federation, figure_uri: str) -> tuple[Figure, dict[int, Decimal]]:
-    row = await fed.instance.pool.fetchrow("SELECT id, wire, language FROM figures WHERE uri = $1", figure_uri)
-    if row is None:
-        raise PublicationError(f"no figure {figure_uri} known here")
-    versions = await fed.instance.pool.fetch(
-        "SELECT version, wire FROM figure_versions WHERE figure_id = $1", row["id"]
-    )
-    figure = figure_from_wire(row["wire"], "en" if row["language"] == "en" else "fr")
-    return figure, {v["version"]: Decimal(str(v["wire"]["value"])) for v in versions}
 
 
 async def peer_add(args: argparse.Namespace, fed: Federation) -> None:
