@@ -206,11 +206,15 @@ async def test_sign_out_ends_the_session(make_client: Client) -> None:
 
 async def test_every_page_menu_offers_my_account_when_signed_in_and_sign_in_otherwise(make_client: Client) -> None:
     client = await make_client(signup="open")
-    before = (await client.get("/charter")).text
+    anonymous = await client.get("/charter")
+    before = anonymous.text
+    assert "private" not in anonymous.headers.get("cache-control", "")
     assert 'href="https://chiffres.test/signin"' in before
     assert "Mon compte" not in before
     await signup(client, "marie")
-    during = (await client.get("/charter")).text
+    answer = await client.get("/charter")
+    during = answer.text
+    assert answer.headers["cache-control"] == "private, max-age=0", "no shared cache keeps a member's page"
     assert "Mon compte" in during
     assert 'href="https://chiffres.test/signin"' not in during
     client.cookies.set("chiffres_session", "forged.cookie", domain=TEST_DOMAIN)
