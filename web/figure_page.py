@@ -109,6 +109,7 @@ class FigurePages:
         title = f"{figure.measures} · {place} · {period}"
         value = format_value(figure.value, figure.unit, lang)
         name = uri.rsplit("/", 1)[-1]
+        counted = len(shown.why["claims"]) if shown.why else 0
         return self._pages.render(
             "figure.html",
             uri=uri,
@@ -127,7 +128,8 @@ class FigurePages:
             claims=await self._claims(shown.why, figure),
             versions=self._versions(shown.versions, lang),
             history=[self._step(step, figure) for step in reversed(shown.history)],
-            chart_svg=f"{self._urls.base}/charts/{name}.svg?v={stored.version}.{len(shown.history)}",
+            # A new version, consensus step or claim is a new address: no browser shows a chart it kept from before.
+            chart_svg=f"{self._urls.base}/charts/{name}.svg?v={stored.version}.{len(shown.history)}.{counted}",
             chart_png=f"{self._urls.base}/charts/{name}.png",
             description=f"{value} — {title}",
             actions=await self._actions(request, stored),
