@@ -24,7 +24,7 @@ from actors.actor import Actor, is_valid_name
 from fedi.instance import Instance
 from ledger import claims, reciprocity
 from ledger.reciprocity import CONSULTATIONS, CONTRIBUTIONS, DEFAULT_DAYS, Tally
-from web import accounts
+from web import accounts, dates
 from web.account_pages import AccountPages
 from web.accounts import Account
 from web.catalog import translator
@@ -59,10 +59,6 @@ class Row:
     ledger: list[Tally]
 
 
-def when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else "-"
-
-
 def web_link(value: object) -> str | None:
     """An address a page may link to: http(s) only, never ``javascript:`` from a remote actor's document."""
     if not isinstance(value, str) or len(value) > 2048 or any(c.isspace() for c in value):
@@ -95,6 +91,9 @@ class ModerationPages:
     @property
     def _t(self) -> Callable[[str], str]:
         return translator(self._pages.language)
+
+    def _when(self, moment: datetime | None) -> str:
+        return dates.moment(moment, self._pages.language)
 
     def routes(self) -> list[Route]:
         guarded = self._accounts.guarded
@@ -182,7 +181,7 @@ class ModerationPages:
             policy=await membership.policy(self._pool, group),
             requests=requests,
             members=members,
-            when=when,
+            when=self._when,
             local_name=self._urls.local_name,
             days=DEFAULT_DAYS,
         )
@@ -271,7 +270,7 @@ class ModerationPages:
             tallies=tallies,
             columns=LEDGER_COLUMNS,
             count=lambda tally, column: tally.moved if column == "moved" else tally.counts[column],
-            when=when,
+            when=self._when,
             local_name=self._urls.local_name,
             web_link=web_link,
         )

@@ -23,6 +23,7 @@ from figures.units import unit_from_code
 from ledger.publication import NotAMember
 from ledger.requests import Request as AskedFor
 from ledger.requests import RequestError, Requests, wanted
+from web import dates
 from web.account_pages import AccountPages
 from web.api import figure_fields
 from web.figure_forms import FigureForms, field_errors, typed
@@ -150,10 +151,10 @@ class RequestForms:
             id=found.id,
             measures=found.measures,
             place=found.place or "",
-            period=found.period or "",
+            period=dates.period(found.period, self._forms.lang),
             unit=unit,
             state=found.state(now),
-            created=found.created_at.strftime("%Y-%m-%d"),
+            created=dates.day(found.created_at, self._forms.lang),
             answer=self._forms.path_of(found.answer_uri) if found.answer_uri else None,
         )
 

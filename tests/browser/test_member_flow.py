@@ -112,8 +112,8 @@ async def test_a_newcomer_joins_asks_publishes_endorses_and_corrects(
             site.cli("group", "moderator", "add", "loyers", modo)
             await _sign_in(moderator, base, modo)
             await moderator.goto(f"{base}/moderation/groups/loyers")
-            await moderator.get_by_role("button", name=re.compile(f"Approuver @{ana}@")).click()
             await _shot(moderator, "2-moderation", width)
+            await moderator.get_by_role("button", name=re.compile(f"Approuver @{ana}@")).click()
             await page.goto(f"{base}/account")
             assert "membre" in await page.inner_text("main")
 
@@ -125,7 +125,9 @@ async def test_a_newcomer_joins_asks_publishes_endorses_and_corrects(
             await ask.locator("input[name=period]").fill("2026-Q3")
             await ask.locator("input[name=unit]").fill("€/mois")
             await ask.get_by_role("button", name="Envoyer la demande").click()
-            assert measures in await page.inner_text("main")
+            asked = await page.inner_text("main")
+            assert measures in asked
+            assert "3e trimestre 2026" in asked, "a period in words, as the notes write it"
             await _shot(page, "3-asked", width)
             request_id = _request_id(site, ana, measures)
             site.cli(

@@ -45,7 +45,7 @@ async def test_a_member_asks_another_answers_and_the_list_links_the_answer(
     ident = await pool.fetchval("SELECT id FROM requests")
     text = shown(await bruno.get("/groups/prix/requests"))
     open_part = text.split("Demandes ouvertes", 1)[1].split("Demandes satisfaites", 1)[0]
-    assert "prix du pain — Lyon — 2026-05" in open_part
+    assert "prix du pain — Lyon — mai 2026" in open_part
     answer_path = f"/groups/prix/requests/{ident}/answer"
     assert f'href="{answer_path}"' in open_part
 
