@@ -165,7 +165,10 @@ class FigurePages:
         """A time as ``<time>`` wants it: the ISO form for machines, the date in words for people."""
         at = moment.astimezone(UTC)
         locale = "en_GB" if self._lang == "en" else "fr_FR"
-        return {"iso": at.isoformat().replace("+00:00", "Z"), "text": format_date(at.date(), "long", locale=locale)}
+        return {
+            "iso": at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "text": format_date(at.date(), "long", locale=locale),
+        }
 
     def _person(self, actor: str) -> dict[str, str]:
         local = self._urls.local_name(actor)

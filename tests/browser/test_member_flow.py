@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import ARTEFACTS, FLAGS, Tools
+from tests.support.browser import ARTEFACTS, FLAGS, Tools, serious_violations, validate
 from tests.support.cluster import Cluster
 from tests.support.fleet import fleet, join, publish_figure
 from tests.support.process import InstanceProcess
@@ -24,6 +24,7 @@ from tests.support.process import InstanceProcess
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "correct horse battery"
+WIDTHS = (360, 1280)
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +40,27 @@ def site(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield instance
 
 
-def _shot(page: Any, name: str, width: int) -> Any:
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    return page.screenshot(path=str(ARTEFACTS / f"flow-{name}-{width}.png"), full_page=True)
+class Checks:
+    """Each page of the path as it stands: a screenshot; its HTML as the server sent it (fetched again with the
+    browser's cookies) through the Nu HTML Checker at one width; a title, one ``<h1>`` and axe-core at both."""
+
+    def __init__(self, tools: Tools, width: int) -> None:
+        self.tools, self.width = tools, width
+        self.problems: list[str] = []
+
+    async def __call__(self, page: Any, name: str) -> None:
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(ARTEFACTS / f"flow-{name}-{self.width}.png"), full_page=True)
+        if not (await page.title()).strip():
+            self.problems.append(f"{name}: no title")
+        if await page.locator("h1").count() != 1:
+            self.problems.append(f"{name}: {await page.locator('h1').count()} <h1>")
+        self.problems += [f"{name}: {found}" for found in await serious_violations(self.tools, page)]
+        if self.width == WIDTHS[-1]:
+            sent = await (await page.request.get(page.url, headers={"Accept": "text/html"})).text()
+            if len(sent.encode()) > 100_000:
+                self.problems.append(f"{name}: {len(sent.encode())} bytes")
+            self.problems += [f"{name}: {error}" for error in validate(self.tools, sent)]
 
 
 def _no_horizontal_scroll(width: int) -> str:
@@ -77,7 +96,7 @@ async def _consensus_text(page: Any) -> str:
     return str(await page.inner_text("section[aria-labelledby=consensus]"))
 
 
-@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("width", WIDTHS)
 async def test_a_newcomer_joins_asks_publishes_endorses_and_corrects(
     site: InstanceProcess, page_tools: Tools, width: int
 ) -> None:
@@ -87,6 +106,7 @@ async def test_a_newcomer_joins_asks_publishes_endorses_and_corrects(
     endorsed = publish_figure(site, "bruno", "loyers", value="812.37", period="2026-Q1")
     corrected = publish_figure(site, "bruno", "loyers", value="905", period="2026-Q2", place="Villeurbanne")
     measures = f"loyer médian d'un T3 ({width})"
+    check = Checks(page_tools, width)
     async with async_playwright() as driver:
         browser = await driver.chromium.launch(executable_path=str(page_tools.chromium), args=list(FLAGS))
         try:
@@ -98,12 +118,13 @@ async def test_a_newcomer_joins_asks_publishes_endorses_and_corrects(
             # Sign up, accepting the charter; the account waits for an admin, who approves it.
             await _sign_up(page, base, ana)
             assert "validé" in await page.inner_text("main")
-            await _shot(page, "1-signed-up", width)
+            await check(page, "1-signed-up")
             site.cli("account", "approve", ana)
             await _sign_in(page, base, ana)
 
             # Ask to join the group; its moderator lets her in from the moderation page.
             await page.goto(f"{base}/account")
+            await check(page, "account")
             await page.locator('form[action="/groups/loyers/join"] button').click()
             assert "demande en attente" in await page.inner_text("main")
             await _sign_up(moderator, base, modo)
@@ -111,8 +132,10 @@ async def test_a_newcomer_joins_asks_publishes_endorses_and_corrects(
             join(site, modo, "loyers")
             site.cli("group", "moderator", "add", "loyers", modo)
             await _sign_in(moderator, base, modo)
+            await moderator.goto(f"{base}/moderation")
+            await check(moderator, "moderation-index")
             await moderator.goto(f"{base}/moderation/groups/loyers")
-            await _shot(moderator, "2-moderation", width)
+            await check(moderator, "2-moderation")
             await moderator.get_by_role("button", name=re.compile(f"Approuver @{ana}@")).click()
             await page.goto(f"{base}/account")
             assert "membre" in await page.inner_text("main")
@@ -128,7 +151,7 @@ async def test_a_newcomer_joins_asks_publishes_endorses_and_corrects(
             asked = await page.inner_text("main")
             assert measures in asked
             assert "3e trimestre 2026" in asked, "a period in words, as the notes write it"
-            await _shot(page, "3-asked", width)
+            await check(page, "3-asked")
             request_id = _request_id(site, ana, measures)
             site.cli(
                 "request", "answer", request_id, "--as", "bruno", "--value", "1020", "--unit", "€/mois",
@@ -137,10 +160,11 @@ async def test_a_newcomer_joins_asks_publishes_endorses_and_corrects(
             await page.goto(f"{base}/groups/loyers/requests")
             await page.get_by_role("link", name="Voir la réponse").first.click()
             assert "1\u202f020" in await page.inner_text("main")
-            await _shot(page, "4-answer", width)
+            await check(page, "4-answer")
 
             # Publish a figure of her own.
             await page.goto(f"{base}/groups/loyers/publish")
+            await check(page, "publish-form")
             form = page.locator('form[action="/groups/loyers/publish"]')
             for name, value in {
                 "value": "640",
@@ -154,7 +178,7 @@ async def test_a_newcomer_joins_asks_publishes_endorses_and_corrects(
             await form.get_by_role("button", name="Publier").click()
             assert re.search(r"/objects/[0-9a-f-]{36}$", page.url), page.url
             assert "640" in await page.inner_text("h1, main")
-            await _shot(page, "5-published", width)
+            await check(page, "5-published")
 
             # Endorse one of Bruno's figures, and propose a correction to another.
             await page.goto(endorsed)
@@ -166,6 +190,7 @@ async def test_a_newcomer_joins_asks_publishes_endorses_and_corrects(
             assert before_chart is not None
             before_svg = await (await page.request.get(before_chart)).body()
             await page.get_by_role("link", name="Proposer une correction").click()
+            await check(page, "correct-form")
             correct = page.locator("form:has(button:text('Envoyer la correction'))")
             await correct.locator("[name=value]").fill("960")
             await correct.locator("[name=source]").fill("https://observatoire.example/villeurbanne")
@@ -184,7 +209,7 @@ async def test_a_newcomer_joins_asks_publishes_endorses_and_corrects(
             assert after_chart != before_chart, "the chart has a new address"
             assert (await (await page.request.get(after_chart)).body()) != before_svg, "and a new drawing"
             assert "960" in await page.inner_text("section[aria-labelledby=claims]")
-            await _shot(page, "6-consensus", width)
+            await check(page, "6-consensus")
 
             # A stranger sees the teaser of the members-only figure, never its value.
             answer = await stranger.goto(endorsed)
@@ -193,8 +218,9 @@ async def test_a_newcomer_joins_asks_publishes_endorses_and_corrects(
             text = await stranger.inner_text("body")
             assert "812" not in text
             assert "Demander l'accès" in text
-            await _shot(stranger, "7-teaser", width)
+            await check(stranger, "7-teaser")
             for each in (page, moderator, stranger):
                 assert await each.evaluate(_no_horizontal_scroll(width)), each.url
         finally:
             await browser.close()
+    assert not check.problems, "\n".join(check.problems)
