@@ -51,12 +51,14 @@ from web import api as figures_api
 from web import routes as site
 from web import session
 from web.account_pages import AccountPages
+from web.directory_pages import DirectoryPages
 from web.figure_page import FigurePages
 from web.locale import Languages
 from web.moderation_pages import ModerationPages
 from web.pages import Pages
 from web.presence import Presence
 from web.request_forms import member_routes
+from web.search_pages import SearchPages
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +103,7 @@ def build_app(fed: Federation) -> Starlette:
     settings = instance.settings
     cookies = session.Cookies(session.key_from(settings.secret_key, settings.data_dir), secure=not settings.dev)
     account_pages = AccountPages(instance, pages, cookies)
+    directory = DirectoryPages(instance, pages, account_pages)
     figure_pages = FigurePages(instance, pages, account_pages)
 
     async def healthz(request: Request) -> Response:
@@ -127,6 +130,8 @@ def build_app(fed: Federation) -> Starlette:
     routes = [
         *site.routes(instance, pages),
         *account_pages.routes(),
+        *directory.routes(),
+        *SearchPages(instance, pages, account_pages).routes(),
         *figure_pages.routes(),
         *ModerationPages(instance, pages, account_pages).routes(),
         *member_routes(instance, pages, account_pages),
@@ -137,7 +142,7 @@ def build_app(fed: Federation) -> Starlette:
         Route(urls.INSTANCE_INBOX, inbox.handle, methods=["POST"]),
         *actor_routes.routes(
             instance,
-            pages.actor_page,
+            directory.actor_page,
             signed_by,
             figure_pages.object_page,
             metadata,

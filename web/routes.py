@@ -13,7 +13,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from actors import store
 from fedi import urls
 from fedi.config import LANGUAGES
 from fedi.instance import Instance
@@ -29,9 +28,6 @@ ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 def routes(instance: Instance, pages: Pages) -> list[Route]:
-    async def home(request: Request) -> Response:
-        return HTMLResponse(pages.home(await store.listing(instance.pool)))
-
     async def namespace(request: Request) -> Response:
         """Our JSON-LD context, for readers who want it; documents we send inline it and never point here."""
         return json_response(
@@ -73,7 +69,6 @@ def routes(instance: Instance, pages: Pages) -> list[Route]:
         return HTMLResponse(pages.tag(tag, figures))
 
     return [
-        Route("/", home),
         Route(urls.CHARTER, charter_page),
         Route("/tags/{tag}", tag_page),
         Route(urls.NAMESPACE, namespace),

@@ -145,17 +145,17 @@ non_member      V   V        V    V      V   V     200
 moderator       V   V        V    V      V   V     200
 
 reader          home actor profile tag outbox followers followers_page pending sync
-anonymous       200  200   200     V   V      200       200            403     401
-stranger        200  200   200     V   V      200       200            403     200
-pending         200  200   200     V   V      200       200            403     200
-approved        200  200   200     V   V      200       200            403     200
-revoked         200  200   200     V   V      200       200            403     200
-server_with     200  200   200     V   V      200       200            403     200
-server_pending  200  200   200     V   V      200       200            403     200
-server_revoked  200  200   200     V   V      200       200            403     200
-member          200  200   200     V   V      200       200            403     403
-non_member      200  200   200     V   V      200       200            403     403
-moderator       200  200   200     V   V      200       200            200     403
+anonymous       V    200   V       V   V      200       200            403     401
+stranger        V    200   V       V   V      200       200            403     200
+pending         V    200   V       V   V      200       200            403     200
+approved        V    200   V       V   V      200       200            403     200
+revoked         V    200   V       V   V      200       200            403     200
+server_with     V    200   V       V   V      200       200            403     200
+server_pending  V    200   V       V   V      200       200            403     200
+server_revoked  V    200   V       V   V      200       200            403     200
+member          V    200   V       V   V      200       200            403     403
+non_member      V    200   V       V   V      200       200            403     403
+moderator       V    200   V       V   V      200       200            200     403
 """
 
 #: What a refused browser reads of a members-only figure: what it measures, where, and the way in.
