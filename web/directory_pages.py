@@ -278,9 +278,9 @@ class DirectoryPages:
 
         Read from the figures table's columns, never the wire objects: a group of 10,000 figures is one sort in
         the database, not 10,000 documents decoded for each page. The visibility is the API's, as everywhere."""
-        where = query._Where()  # the API's own builder and rules, on purpose
+        where = query.Where()  # the API's own builder and visibility rule
         where.add("f.deleted_at IS NULL AND f.period_start IS NOT NULL")
-        query._visible(where, viewer)
+        query.visible(where, viewer)
         where.add(f"f.group_uri = {where.arg(group_uri)}")
         rows = await self._pool.fetch(
             "SELECT measures, place, unit_code, period, value FROM ("

@@ -13,7 +13,6 @@ import jinja2
 import markupsafe
 from starlette.requests import Request
 
-from actors.actor import Actor
 from fedi.normalise import id_of
 from fedi.urls import Urls
 from figures.html import violations
@@ -53,21 +52,11 @@ class Pages:
 
     _render = render
 
-    async def actor_page(self, request: Request, actor: Actor) -> str:
-        return self.actor(actor)
-
     async def note_page(self, request: Request, document: dict[str, object]) -> str:
         return self.note(document)
 
     async def teaser_page(self, request: Request, document: dict[str, object]) -> str:
         return self.teaser(document)
-
-    def home(self, actors: list[Actor]) -> str:
-        return self._render("home.html", actors=actors, domain=self._urls.domain)
-
-    def actor(self, actor: Actor) -> str:
-        handle = f"@{actor.name}@{self._urls.domain}"
-        return self._render("actor.html", actor=actor, handle=handle, actor_id=self._urls.actor(actor.name))
 
     def note(self, document: Mapping[str, object]) -> str:
         """A published note or figure. Its content is markup this instance generated and sanitised itself."""

@@ -38,7 +38,7 @@ DEFAULT_LIMIT: Final = 50
 MAX_LIMIT: Final = 500
 MAX_ID: Final = 2**63 - 1  # figures.id is a bigint
 _MAX_PARAMETER: Final = 500
-_COLUMNS: Final = (
+COLUMNS: Final = (
     "f.id, f.uri, f.author, f.group_uri, f.audience, f.origin, f.version, f.language, f.wire, f.published,"
     " f.updated, f.deleted_at"
 )
@@ -117,7 +117,7 @@ class Page:
     next: Cursor | None
 
 
-def _listed(row: asyncpg.Record) -> Listed:
+def listed(row: asyncpg.Record) -> Listed:
     values = {name: row[name] for name in Listed.__dataclass_fields__ if name != "deleted"}
     return Listed(**values, deleted=row["deleted_at"] is not None)
 
@@ -221,7 +221,7 @@ def _group(raw: str | None, urls: Urls) -> tuple[str | None, tuple[str, str] | N
 # --- SQL ------------------------------------------------------------------------------------------------
 
 
-class _Where:
+class Where:
     """WHERE clauses and their numbered arguments, built together so a number never drifts from its value."""
 
     def __init__(self) -> None:
@@ -240,7 +240,7 @@ class _Where:
         return " AND ".join(self.clauses) if self.clauses else "true"
 
 
-def _visible(where: _Where, viewer: Viewer) -> None:
+def visible(where: Where, viewer: Viewer) -> None:
     if viewer.reader is None:
         where.add("f.audience = 'public'")
         return
@@ -251,7 +251,7 @@ def _visible(where: _Where, viewer: Viewer) -> None:
     )
 
 
-def _filtered(where: _Where, filters: Filters) -> None:
+def filtered(where: Where, filters: Filters) -> None:
     if filters.q:
         text = where.arg(filters.q)
         french, english = (f"f.search @@ websearch_to_tsquery('{config}', {text})" for config in ("french", "english"))
@@ -282,18 +282,18 @@ async def page(
     db: Pool | Connection, filters: Filters, viewer: Viewer, limit: int, after: Cursor | None = None
 ) -> Page:
     """One page, newest first, and the cursor of the next when there is one."""
-    where = _Where()
+    where = Where()
     where.add("f.deleted_at IS NULL")
-    _visible(where, viewer)
-    _filtered(where, filters)
+    visible(where, viewer)
+    filtered(where, filters)
     if after is not None:
         where.add(f"(f.published, f.id) < ({where.arg(after.published)}, {where.arg(after.id)})")
     rows = await db.fetch(
-        f"SELECT {_COLUMNS} FROM figures f WHERE {where.sql} ORDER BY f.published DESC, f.id DESC"
+        f"SELECT {COLUMNS} FROM figures f WHERE {where.sql} ORDER BY f.published DESC, f.id DESC"
         f" LIMIT {where.arg(limit + 1)}",
         *where.args,
     )
-    items = [_listed(row) for row in rows[:limit]]
+    items = [listed(row) for row in rows[:limit]]
     more = len(rows) > limit and items
     return Page(items, Cursor(items[-1].published, items[-1].id) if more else None)
 
@@ -324,11 +324,11 @@ async def by_id(db: Pool | Connection, figure_id: int, viewer: Viewer) -> Listed
     """A figure by its number, deleted or not, if this viewer may see it: one they may not is not there."""
     if not 0 < figure_id <= MAX_ID:
         return None
-    where = _Where()
+    where = Where()
     where.add(f"f.id = {where.arg(figure_id)}")
-    _visible(where, viewer)
-    row = await db.fetchrow(f"SELECT {_COLUMNS} FROM figures f WHERE {where.sql}", *where.args)
-    return _listed(row) if row is not None else None
+    visible(where, viewer)
+    row = await db.fetchrow(f"SELECT {COLUMNS} FROM figures f WHERE {where.sql}", *where.args)
+    return listed(row) if row is not None else None
 
 
 # --- What a listed figure looks like --------------------------------------------------------------------

@@ -102,10 +102,10 @@ async def find(
 ) -> query.Page:
     """One page of the figures the viewer may see that match, newest first. Words and place are matched folded;
     the other filters, the visibility and the keyset are the API's own."""
-    where = query._Where()  # the API's own builder and rules, on purpose
+    where = query.Where()  # the API's own builder and visibility rule
     where.add("f.deleted_at IS NULL")
-    query._visible(where, viewer)
-    query._filtered(where, dataclasses.replace(filters, q=None, place=None))
+    query.visible(where, viewer)
+    query.filtered(where, dataclasses.replace(filters, q=None, place=None))
     if filters.q:
         text = where.arg(filters.q)
         french, english = (
@@ -122,10 +122,10 @@ async def find(
     if after is not None:
         where.add(f"(f.published, f.id) < ({where.arg(after.published)}, {where.arg(after.id)})")
     rows = await instance.pool.fetch(
-        f"SELECT {query._COLUMNS} FROM figures f WHERE {where.sql}"
+        f"SELECT {query.COLUMNS} FROM figures f WHERE {where.sql}"
         f" ORDER BY f.published DESC, f.id DESC LIMIT {where.arg(limit + 1)}",
         *where.args,
     )
-    items = [query._listed(row) for row in rows[:limit]]
+    items = [query.listed(row) for row in rows[:limit]]
     more = len(rows) > limit and items
     return query.Page(items, query.Cursor(items[-1].published, items[-1].id) if more else None)
