@@ -4,6 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 PORT ?= 8000
+# Two test processes, each with its own PostgreSQL; a module's tests stay together (they share its instances).
+# `make test PARALLEL=` runs them in one.
+PARALLEL ?= -n 2 --dist loadfile
 
 .PHONY: serve test check bench clean
 
@@ -28,7 +31,7 @@ serve: $(VENV)/.installed-serve
 
 ## Run the test suite (it starts its own throwaway PostgreSQL)
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS); code=$$?; if [ $$code -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$code
+	$(BIN)/python -m pytest $(PARALLEL) $(PYTEST_ARGS); code=$$?; if [ $$code -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$code
 
 ## Lint and type-check
 check: $(VENV)/.installed-dev

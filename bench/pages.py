@@ -116,7 +116,13 @@ async def run(admin_url: str) -> None:
     began = time.perf_counter()
     figure = await _fill(instance)
     print(f"{FIGURES} figures published in {time.perf_counter() - began:.0f} s")
-    addresses = {"figure page": figure, "listing (tag page)": "/tags/loyers", "search page": "/search?q=loyer+lyon"}
+    addresses = {
+        "figure page": figure,
+        "listing (tag page)": "/tags/loyers",
+        "search page": "/search?q=loyer+lyon",
+        "home page": "/",
+        "group page": "/actors/loyers",
+    }
     servers = []
     try:
         ours = await _serve(build_app(fed))

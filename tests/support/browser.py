@@ -8,6 +8,7 @@ cache outside the checkout. Where none of that can be had, :func:`tools` says wh
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -77,15 +78,19 @@ def _npm_tools() -> tuple[Path, Path] | str:
 
 
 def tools() -> Tools | str:
-    """What the page tests need, or why they cannot run here."""
+    """What the page tests need, or why they cannot run here. Test processes running side by side (pytest-xdist)
+    install one at a time: apt and npm do not share a half-written install."""
     try:
         import playwright  # noqa: F401
     except ImportError:
         return "Playwright for Python is not installed (make test installs it)"
-    browser = _chromium()
-    if isinstance(browser, str):
-        return browser
-    found = _npm_tools()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        browser = _chromium()
+        if isinstance(browser, str):
+            return browser
+        found = _npm_tools()
     if isinstance(found, str):
         return found
     return Tools(browser, *found)
