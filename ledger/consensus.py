@@ -77,7 +77,10 @@ def should_publish(previous: dict[str, object] | None, result: Consensus) -> boo
         previous.get("published_high") if previous else None,
     )
     if isinstance(low, float) and isinstance(high, float):
-        return not low <= result.value <= high
+        # Agreeing claims give an interval of no width, and the same claims summed in another order move the value
+        # by a rounding error: that is no change to tell anyone (it once sent a second Update after a burst).
+        slack = 1e-9 * max(abs(low), abs(high))
+        return not low - slack <= result.value <= high + slack
     return False
 
 

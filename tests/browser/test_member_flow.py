@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import ARTEFACTS, FLAGS, Tools, serious_violations, validate
+from tests.support.browser import ARTEFACTS, FLAGS, Tools, serious_violations, validate_all
 from tests.support.cluster import Cluster
 from tests.support.fleet import fleet, join, publish_figure
 from tests.support.process import InstanceProcess
@@ -47,6 +47,7 @@ class Checks:
     def __init__(self, tools: Tools, width: int) -> None:
         self.tools, self.width = tools, width
         self.problems: list[str] = []
+        self.sent: dict[str, str] = {}
 
     async def __call__(self, page: Any, name: str) -> None:
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
@@ -60,7 +61,12 @@ class Checks:
             sent = await (await page.request.get(page.url, headers={"Accept": "text/html"})).text()
             if len(sent.encode()) > 100_000:
                 self.problems.append(f"{name}: {len(sent.encode())} bytes")
-            self.problems += [f"{name}: {error}" for error in validate(self.tools, sent)]
+            self.sent[name] = sent
+
+    def verdict(self) -> list[str]:
+        """Every problem seen, the checker's about every page sent included (one run of it for them all)."""
+        checked = validate_all(self.tools, self.sent)
+        return self.problems + [f"{name}: {error}" for name, errors in checked.items() for error in errors]
 
 
 def _no_horizontal_scroll(width: int) -> str:
@@ -223,4 +229,5 @@ async def test_a_newcomer_joins_asks_publishes_endorses_and_corrects(
                 assert await each.evaluate(_no_horizontal_scroll(width)), each.url
         finally:
             await browser.close()
-    assert not check.problems, "\n".join(check.problems)
+    problems = check.verdict()
+    assert not problems, "\n".join(problems)

@@ -19,7 +19,7 @@ from chiffres.app import Federation, build_app
 from fedi.instance import Instance
 from ledger.publication import Publisher
 from tests.ledger.members import group_with_members
-from tests.support.browser import ARTEFACTS, FLAGS, Tools, serious_violations, validate
+from tests.support.browser import ARTEFACTS, FLAGS, Tools, serious_violations, validate, validate_all
 
 WIDTHS = (360, 1280)
 
@@ -87,6 +87,7 @@ async def test_every_page_is_valid_accessible_and_titled(
         "charter-en": "/charter?lang=en",  # last: the switch keeps English for the pages after it
     }
     problems: list[str] = []
+    sent: dict[str, str] = {}
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     async with serving(fed) as base, async_playwright() as driver:
         browser = await driver.chromium.launch(executable_path=str(page_tools.chromium), args=list(FLAGS))
@@ -94,8 +95,7 @@ async def test_every_page_is_valid_accessible_and_titled(
             page = await browser.new_page(viewport={"width": width, "height": 800}, locale="fr-FR")
             for name, path in pages.items():
                 async with httpx.AsyncClient() as client:
-                    sent = (await client.get(base + path, headers={"Accept": "text/html"})).text
-                problems += [f"{name}: {error}" for error in validate(page_tools, sent)]
+                    sent[name] = (await client.get(base + path, headers={"Accept": "text/html"})).text
                 await page.goto(base + path)
                 if not (await page.title()).strip():
                     problems.append(f"{name}: no title")
@@ -109,6 +109,7 @@ async def test_every_page_is_valid_accessible_and_titled(
                         problems.append(f"{name}: the teaser shows the value or no way in: {text[:200]!r}")
         finally:
             await browser.close()
+    problems += [f"{name}: {error}" for name, errors in validate_all(page_tools, sent).items() for error in errors]
     assert not problems, "\n".join(problems)
 
 

@@ -109,3 +109,6 @@ def test_publication_only_on_a_change_of_status_or_a_value_beyond_the_interval()
     assert not should_publish(published, _result(Status.CORRECTED, 900.0))
     assert should_publish(published, _result(Status.CORRECTED, 930.0))
     assert should_publish(published, _result(Status.CONFIRMED, 900.0))
+    agreeing = {"published_status": "confirmed", "published_low": 812.0, "published_high": 812.0}
+    assert not should_publish(agreeing, _result(Status.CONFIRMED, 812.0000000000001)), "a rounding error is no change"
+    assert should_publish(agreeing, _result(Status.CONFIRMED, 812.01))

@@ -13,6 +13,8 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,20 +100,34 @@ def tools() -> Tools | str:
 
 def validate(found: Tools, html: str) -> list[str]:
     """The Nu HTML Checker's errors about a document (warnings left aside), one line each."""
-    checked = subprocess.run(
-        ["java", "-jar", str(found.vnu), "--errors-only", "--format", "json", "-"],
-        input=html,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return validate_all(found, {"": html})[""]
+
+
+def validate_all(found: Tools, documents: Mapping[str, str]) -> dict[str, list[str]]:
+    """The checker's errors about each named document, from one run of the checker: its Java start-up, not the
+    checking, is what takes a second or two."""
+    errors: dict[str, list[str]] = {name: [] for name in documents}
+    if not documents:
+        return errors
+    with tempfile.TemporaryDirectory() as directory:
+        names = {}
+        for index, (name, html) in enumerate(documents.items()):
+            (Path(directory) / f"{index}.html").write_text(html, encoding="utf-8")
+            names[f"{index}.html"] = name
+        checked = subprocess.run(
+            ["java", "-jar", str(found.vnu), "--errors-only", "--format", "json", *sorted(names)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            cwd=directory,
+        )
     report = json.loads(checked.stderr or checked.stdout or '{"messages": []}')
-    return [
-        f"{message.get('lastLine', '?')}: {message.get('message')}"
-        for message in report.get("messages", [])
-        if message.get("type") == "error"
-    ]
+    for message in report.get("messages", []):
+        if message.get("type") == "error":
+            name = names[str(message.get("url", "")).rsplit("/", 1)[-1]]
+            errors[name].append(f"{message.get('lastLine', '?')}: {message.get('message')}")
+    return errors
 
 
 async def serious_violations(found: Tools, page: Any) -> list[str]:

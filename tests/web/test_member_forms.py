@@ -13,7 +13,7 @@ import pytest
 from actors import membership, store
 from actors.actor import Actor
 from chiffres.app import Federation
-from tests.support.browser import FLAGS, serious_violations, tools, validate
+from tests.support.browser import FLAGS, serious_violations, tools, validate_all
 from tests.web.test_accounts import PASSWORD, Client, csrf, make_client, shown, signup
 from web import accounts
 
@@ -307,7 +307,8 @@ async def test_every_member_form_is_valid_html5_even_with_its_errors_shown(
     pages["publish refused"] = await post(marie, "/groups/loyers/publish", "/groups/loyers/publish", value="x")
     pages["correct refused"] = await post(marie, f"{path}/correct", f"{path}/correct", value="x", unit="kg")
     pages["ask refused"] = await post(marie, "/groups/loyers/requests", "/groups/loyers/requests", period="x")
-    problems = [f"{name}: {error}" for name, sent in pages.items() for error in validate(found, sent.text)]
+    checked = validate_all(found, {name: sent.text for name, sent in pages.items()})
+    problems = [f"{name}: {error}" for name, errors in checked.items() for error in errors]
     assert problems == []
 
 

@@ -14,7 +14,7 @@ from actors import follows, membership, store
 from actors.actor import Actor
 from chiffres.app import Federation
 from ledger import claims, reciprocity
-from tests.support.browser import FLAGS, serious_violations, tools, validate
+from tests.support.browser import FLAGS, serious_violations, tools, validate_all
 from tests.web.test_accounts import Client, csrf, make_client, shown, signup
 from tests.web.test_api import Ticking
 from web import accounts
@@ -305,7 +305,8 @@ async def test_every_moderation_page_is_valid_accessible_and_small(make_client: 
         "trust-refused": await admin.post("/moderation/trust", data={"csrf": token, "domain": "a b", "value": "9"}),
         "not-found": await admin.get("/moderation/groups/nobody"),
     }
-    problems = [f"{name}: {error}" for name, page in sent.items() for error in validate(found, page.text)]
+    checked = validate_all(found, {name: page.text for name, page in sent.items()})
+    problems = [f"{name}: {error}" for name, errors in checked.items() for error in errors]
     problems += [f"{name}: {len(page.content)} bytes" for name, page in sent.items() if len(page.content) > 100_000]
     async with async_playwright() as driver:
         browser = await driver.chromium.launch(executable_path=str(found.chromium), args=list(FLAGS))
