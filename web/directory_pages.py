@@ -25,13 +25,12 @@ from actors.actor import Actor
 from actors.routes import reads_for_followers
 from fedi import nodeinfo
 from fedi.instance import Instance
-from figures.figure import figure_from_wire
 from figures.note import period_text
 from figures.numbers import FiguresError, Lang
 from figures.period import parse_period
 from figures.units import Unit, format_value, unit_from_code
 from ledger import charter, reciprocity
-from web import multiples, query
+from web import dates, display, multiples, query
 from web.account_pages import AccountPages
 from web.catalog import has_key, translator
 from web.pages import Pages
@@ -58,15 +57,8 @@ class Line:
 
 
 def _shown(wire: Mapping[str, Any], lang: Lang) -> tuple[str, str]:
-    """The value ("2 150 €/mois", as its note writes it) and the period as people read them, the wire read once;
-    a figure that no longer reads shows them as stored."""
-    try:
-        figure = figure_from_wire(dict(wire))
-    except FiguresError:
-        unit = wire.get("unit")
-        value = f"{wire.get('value')} {unit.get('display', '') if isinstance(unit, dict) else ''}".strip()
-        return value, str(wire.get("period", ""))
-    return written(figure.value, figure.unit, lang), period_text(figure.period, lang)
+    """The value ("2 150 €/mois", as its note writes it) and the period as people read them."""
+    return display.value(wire, lang), dates.period(str(wire.get("period", "")), lang)
 
 
 def written(value: Decimal, unit: Unit, lang: Lang) -> str:

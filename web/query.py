@@ -27,9 +27,9 @@ from actors.actor import ActorError
 from fedi.database import Connection, Pool
 from fedi.types import JSON
 from fedi.urls import Urls
-from figures.figure import figure_from_wire, format_value
 from figures.numbers import FiguresError
 from figures.period import Period, parse_period
+from web import display
 from web.openapi import FIGURE
 
 FILTERS: Final = ("q", "tag", "place", "period", "group", "since", "uri")
@@ -385,10 +385,6 @@ def csv_row(item: Listed) -> dict[str, object]:
 
 
 def _display(wire: Mapping[str, Any], language: str) -> str:
-    """The value as a person reads it in the figure's language ("2 150,50 €/mois"): the formatter of notes and
+    """The value as a person reads it in the figure's language ("2 150 €/mois"): the formatter of notes and
     pages, for a spreadsheet's readers; ``value`` beside it stays the plain wire number for its formulas."""
-    try:
-        figure = figure_from_wire(dict(wire))
-    except FiguresError:
-        return ""
-    return format_value(figure.value, figure.unit, "en" if language == "en" else "fr")
+    return display.value(wire, language)

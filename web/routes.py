@@ -18,10 +18,10 @@ from fedi.config import LANGUAGES
 from fedi.instance import Instance
 from fedi.negotiation import wants_activity_json
 from fedi.responses import json_response, problem
-from figures.figure import figure_from_wire, format_value
-from figures.numbers import FiguresError, Lang
+from figures.numbers import Lang
 from ledger import charter
 from schemas import chiffres_context
+from web import display
 from web.pages import Pages
 
 ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
@@ -59,7 +59,7 @@ def routes(instance: Instance, pages: Pages) -> list[Route]:
         figures = [
             {
                 "url": row["uri"],
-                "value": _shown_value(row["wire"], lang),
+                "value": display.value(row["wire"], lang),
                 "measures": row["measures"],
                 "place": row["place_name"] or "",
                 "period": row["period"] or "",
@@ -73,16 +73,6 @@ def routes(instance: Instance, pages: Pages) -> list[Route]:
         Route("/tags/{tag}", tag_page),
         Route(urls.NAMESPACE, namespace),
     ]
-
-
-def _shown_value(wire: dict[str, object], lang: Lang) -> str:
-    """A stored figure's value as its note writes it ("2 150 €/mois"), or as stored if it no longer reads."""
-    try:
-        figure = figure_from_wire(wire)
-    except FiguresError:
-        unit = wire.get("unit")
-        return f"{wire.get('value')} {unit.get('display', '') if isinstance(unit, dict) else ''}".strip()
-    return format_value(figure.value, figure.unit, lang)
 
 
 def http_errors(pages: Pages) -> ErrorHandler:
