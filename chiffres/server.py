@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
@@ -23,7 +24,7 @@ from starlette.types import ASGIApp
 
 from chiffres import identity
 from fedi.config import Settings
-from fedi.database import Connection, Database, open_database
+from fedi.database import Connection, Database, DatabaseUnavailable, open_database
 from fedi.instance import Instance
 from fedi.migrator import migrate
 from fedi.queue import Handler, Loop, Worker
@@ -47,14 +48,18 @@ class Prepared:
 KEEP_ALIVE = 75
 
 
-async def prepare(settings: Settings, *, serving: bool, pool_size: int = 10) -> Prepared:
+async def prepare(settings: Settings, *, serving: bool, pool_size: int = 10, wait: bool = False) -> Prepared:
     """Open (or start) the database, settle the domain and mode, bring the schema up to date, record the identity.
+
+    With ``wait`` (the server and the worker), an external database that does not answer yet is tried again until
+    ``CHIFFRES_DATABASE_DEADLINE``: started together by compose or systemd, the database is often a few seconds
+    behind, and a process that exited at once would lose that race every time. A command fails at once.
 
     The identity is settled before anything is written, so that a refused process (one line, non-zero exit)
     leaves the database as it found it; after the migrations it is settled again and recorded under a lock, since
     another process may have recorded one meanwhile.
     """
-    database = await open_database(settings, min_size=1, max_size=pool_size)
+    database = await _open(settings, wait=wait, min_size=1, max_size=pool_size)
     try:
         async with database.pool.acquire() as connection:
             await _identity(connection, settings, serving=serving)
@@ -69,6 +74,21 @@ async def prepare(settings: Settings, *, serving: bool, pool_size: int = 10) -> 
     except BaseException:
         await database.close()
         raise
+
+
+async def _open(settings: Settings, *, wait: bool, min_size: int, max_size: int) -> Database:
+    deadline = time.monotonic() + settings.database_deadline
+    delay = 0.5
+    while True:
+        try:
+            return await open_database(settings, min_size=min_size, max_size=max_size)
+        except DatabaseUnavailable as error:
+            left = deadline - time.monotonic()
+            if not wait or settings.database_url is None or left <= 0:
+                raise
+            logger.warning("%s; trying again in %.1f s (giving up in %.0f s)", error, min(delay, left), left)
+            await asyncio.sleep(min(delay, left))
+            delay = min(delay * 2, 5.0)
 
 
 async def _identity(

@@ -17,7 +17,7 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.with_domain(args.domain)
     elif settings.domain is None and settings.dev:
         settings = settings.with_domain(f"localhost:{args.port}")
-    prepared = await server.prepare(settings, serving=True, pool_size=20)
+    prepared = await server.prepare(settings, serving=True, pool_size=20, wait=True)
     instance = prepared.instance
     await store.instance_actor(instance.pool)
     fed = federation(instance)
@@ -37,7 +37,7 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def worker(args: argparse.Namespace, settings: Settings) -> int:
-    prepared = await server.prepare(settings, serving=False)
+    prepared = await server.prepare(settings, serving=False, wait=True)
     fed = federation(prepared.instance)
     try:
         await server.run_worker(prepared, job_handlers(fed), worker_loops(fed))

@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from chiffres import server
 from chiffres.app import build_app, federation
 from fedi.config import Settings
-from fedi.database import create_pool
+from fedi.database import DatabaseUnavailable, create_pool
 from fedi.instance import Instance
 from fedi.urls import Urls
 from tests.conftest import TEST_DOMAIN
@@ -92,3 +94,39 @@ async def test_requests_during_an_outage_get_503_with_retry_after_then_are_serve
     proxy.restore()
     assert (await _until(client, "/healthz", 200)).status_code == 200
     assert (await client.get("/")).status_code == 200
+
+
+async def test_a_server_starting_before_its_database_waits_for_it(
+    database_url: str, proxy: DatabaseProxy, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Compose and systemd start the database and the instance together: the instance tries again until the
+    database answers, instead of exiting on the first refused connection."""
+    name = urlsplit(database_url).path.lstrip("/")
+    settings = Settings(domain=TEST_DOMAIN, data_dir=tmp_path, dev=False, database_url=proxy.url(name))
+    proxy.cut()
+    starting = asyncio.create_task(server.prepare(settings, serving=True, wait=True))
+    await asyncio.sleep(1.5)
+    assert not starting.done(), "still waiting for the database"
+    proxy.restore()
+    prepared = await asyncio.wait_for(starting, 30)
+    try:
+        assert await prepared.instance.pool.fetchval("SELECT 1") == 1
+    finally:
+        await prepared.database.close()
+    assert any("trying again" in record.getMessage() for record in caplog.records)
+
+
+async def test_a_database_that_never_comes_stops_the_start_after_the_deadline(
+    database_url: str, proxy: DatabaseProxy, tmp_path: Path
+) -> None:
+    name = urlsplit(database_url).path.lstrip("/")
+    settings = Settings(
+        domain=TEST_DOMAIN, data_dir=tmp_path, dev=False, database_url=proxy.url(name), database_deadline=1.0
+    )
+    proxy.cut()
+    began = time.monotonic()
+    with pytest.raises(DatabaseUnavailable, match="unreachable"):
+        await server.prepare(settings, serving=True, wait=True)
+    assert time.monotonic() - began < 15
+    with pytest.raises(DatabaseUnavailable):  # a command does not wait at all
+        await server.prepare(replace(settings, database_deadline=60.0), serving=False)
