@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import uuid
 from urllib.parse import urlsplit
@@ -25,13 +26,15 @@ from ledger.publication import PublicationError
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     like = commands.add_parser("like", help="endorse a figure (a Like of its current version)")
     like.add_argument("--as", dest="as_name", required=True)
-    like.add_argument("figure", metavar="FIGURE_URL")
+    like.add_argument("figure", metavar="FIGURE", help="the figure: its URL, its uuid or its number (figure show)")
     like.set_defaults(run=with_federation(like_figure))
     reply = commands.add_parser(
         "reply", help="reply to a figure (with --value, a correction), or to a post received here, such as a request"
     )
     reply.add_argument("--as", dest="as_name", required=True)
-    reply.add_argument("figure", metavar="URL")
+    reply.add_argument(
+        "figure", metavar="FIGURE_OR_URL", help="a figure (URL, uuid or number) or the URL of a post received here"
+    )
     reply.add_argument("text")
     reply.add_argument("--value", help="the value you propose")
     reply.add_argument("--unit", help="its unit (default: the figure's)")
@@ -61,7 +64,7 @@ def _claims(fed: Federation) -> MemberClaims:
 
 async def like_figure(args: argparse.Namespace, fed: Federation) -> None:
     actor = await store.get(fed.instance.pool, args.as_name)
-    print(await _claims(fed).endorse(actor, args.figure))
+    print(await _claims(fed).endorse(actor, await _figure_of(fed, args.figure)))
 
 
 def _correction(args: argparse.Namespace, unit_code: str) -> JSON | None:
@@ -113,6 +116,8 @@ async def _reply_to_post(args: argparse.Namespace, fed: Federation, actor: Actor
 
 async def reply_figure(args: argparse.Namespace, fed: Federation) -> None:
     _checked_source(args.source)
+    with contextlib.suppress(PublicationError):  # not a figure of ours: a post received here, by its URL
+        args.figure = await _figure_of(fed, args.figure)
     instance = fed.instance
     actor = await store.get(instance.pool, args.as_name)
     unit_code = await instance.pool.fetchval(

@@ -46,3 +46,21 @@ def test_a_members_implausible_value_is_kept_and_flagged(cli: Cli, database_url:
     assert cli("reply", "--as", "alice", figure, "oups", "--value", "5")[0] == 0
     assert cli("reply", "--as", "alice", figure, "plutôt 845", "--value", "845")[0] == 0
     assert asyncio.run(_flags(database_url)) == [("5", True), ("845", False)]
+
+
+def test_like_and_reply_take_a_figure_by_its_number_or_uuid_as_figure_show_does(cli: Cli, database_url: str) -> None:
+    figure = published(cli)
+    number = asyncio.run(_number(database_url, figure))
+    assert cli("like", "--as", "alice", str(number))[0] == 0
+    assert cli("reply", "--as", "alice", figure.rsplit("/", 1)[-1], "plutôt 845", "--value", "845")[0] == 0
+    assert asyncio.run(_flags(database_url)) == [("845", False)]
+    refused(cli("like", "--as", "alice", "999999"), "no figure 999999")
+
+
+async def _number(database_url: str, uri: str) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        found: int = await connection.fetchval("SELECT id FROM figures WHERE uri = $1", uri)
+    finally:
+        await connection.close()
+    return found
