@@ -54,6 +54,8 @@ class Checks:
         await page.screenshot(path=str(ARTEFACTS / f"flow-{name}-{self.width}.png"), full_page=True)
         if not (await page.title()).strip():
             self.problems.append(f"{name}: no title")
+        if not await page.evaluate(_no_horizontal_scroll(self.width)):
+            self.problems.append(f"{name}: wider than {self.width} px")
         if await page.locator("h1").count() != 1:
             self.problems.append(f"{name}: {await page.locator('h1').count()} <h1>")
         self.problems += [f"{name}: {found}" for found in await serious_violations(self.tools, page)]

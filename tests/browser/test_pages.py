@@ -99,6 +99,8 @@ async def test_every_page_is_valid_accessible_and_titled(
                 await page.goto(base + path)
                 if not (await page.title()).strip():
                     problems.append(f"{name}: no title")
+                if not await page.evaluate(f"() => document.documentElement.scrollWidth <= {width}"):
+                    problems.append(f"{name}: wider than {width} px")
                 if await page.locator("h1").count() != 1:
                     problems.append(f"{name}: {await page.locator('h1').count()} <h1>")
                 problems += [f"{name}: {found}" for found in await serious_violations(page_tools, page)]
