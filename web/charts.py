@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,8 @@ import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from web.kept import Kept
 
 Format = Literal["svg", "png"]
 MEDIA_TYPES: Final[Mapping[Format, str]] = {"svg": "image/svg+xml", "png": "image/png"}
@@ -154,18 +155,12 @@ class Charts:
     """Drawn charts by key, the least recently asked dropped beyond ``size``; drawing off the event loop."""
 
     def __init__(self, size: int = 256) -> None:
-        self._size = size
-        self._kept: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._kept: Kept[tuple[object, ...], bytes] = Kept(size)
 
     async def chart(self, key: tuple[object, ...], kind: Format, series: Callable[[], Awaitable[Series]]) -> bytes:
         """The chart under ``key`` (the figure, its last change, the language), drawn from ``series`` if not kept."""
-        full = (*key, kind)
-        kept = self._kept.get(full)
-        if kept is not None:
-            self._kept.move_to_end(full)
-            return kept
-        drawn = await asyncio.to_thread(draw, await series(), kind)
-        self._kept[full] = drawn
-        while len(self._kept) > self._size:
-            self._kept.popitem(last=False)
-        return drawn
+
+        async def drawn() -> bytes:
+            return await asyncio.to_thread(draw, await series(), kind)
+
+        return await self._kept.get((*key, kind), drawn)

@@ -10,7 +10,6 @@ uses (:mod:`ledger.reciprocity`, :mod:`actors.store`), so that a page cannot tel
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,6 +32,7 @@ from ledger import charter, reciprocity
 from web import dates, display, multiples, query
 from web.account_pages import AccountPages
 from web.catalog import has_key, translator
+from web.kept import Kept
 from web.pages import Pages
 
 #: How many figures a home, group or profile page lists; the search page pages through the rest.
@@ -125,7 +125,7 @@ class DirectoryPages:
         self._pages = pages
         self._accounts = account_pages
         self._multiples = drawn or multiples.Multiples()
-        self._series: OrderedDict[tuple[object, ...], list[dict[str, object]]] = OrderedDict()
+        self._series: Kept[tuple[object, ...], list[dict[str, object]]] = Kept(_GROUPS_CACHED)
 
     def routes(self) -> list[Route]:
         return [Route("/", self.home), Route("/about", self.about)]
@@ -254,15 +254,7 @@ class DirectoryPages:
         newest id, the latest edit and deletion), which costs far less to learn than drawing them again. Every
         member sees the same; anyone else sees by who they are."""
         key = (group_uri, "member" if member else viewer.reader, self._lang, *mark)
-        found = self._series.get(key)
-        if found is None:
-            found = await self._multiples_of(group_uri, viewer)
-            self._series[key] = found
-            if len(self._series) > _GROUPS_CACHED:
-                self._series.popitem(last=False)
-        else:
-            self._series.move_to_end(key)
-        return found
+        return await self._series.get(key, lambda: self._multiples_of(group_uri, viewer))
 
     async def _multiples_of(self, group_uri: str, viewer: query.Viewer) -> list[dict[str, object]]:
         """For each measure (what, where, unit) with two periods or more, its line and its values: at most

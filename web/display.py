@@ -27,3 +27,10 @@ def value(wire: Mapping[str, Any], language: str) -> str:
     except (FiguresError, InvalidOperation):
         shown = unit.get("display", "") if isinstance(unit, dict) else ""
         return f"{wire.get('value')} {shown}".strip()
+
+
+def web_link(address: object) -> str | None:
+    """An address a page may link to: http(s) only — never ``javascript:`` from a remote actor's document."""
+    if not isinstance(address, str) or len(address) > 2048 or any(c.isspace() for c in address):
+        return None
+    return address if address.startswith(("https://", "http://")) else None

@@ -34,9 +34,10 @@ from figures.units import format_value
 from ledger import explanation
 from ledger.consensus import ConsensusJob, thresholds
 from ledger.publication import PublicationError, Publisher, StoredFigure
-from web import charts
+from web import charts, display
 from web.account_pages import AccountPages
 from web.catalog import translator
+from web.kept import Kept
 from web.pages import Pages
 
 #: The fields of a version compared with the one before, to say what changed, with the key naming each.
@@ -52,6 +53,8 @@ _FIELDS: Final = (
 )
 _STATUSES: Final = ("confirmed", "corrected", "contested", "insufficient")
 _KINDS: Final = ("publish", "endorse", "boost", "correct")
+#: Claims listed on the page, the heaviest first; the JSON API record lists them all.
+SHOWN_CLAIMS: Final = 100
 #: A chart is in the reader's language (cookie or browser) and, for a members-only figure, for its members only.
 _VARY: Final = "Cookie, Accept-Language"
 _NOT_FOUND: Final = {"Cache-Control": "private, max-age=0", "Vary": _VARY}
@@ -83,6 +86,7 @@ class FigurePages:
             instance.pool, instance.urls, instance.clock, self._publisher, base=thresholds(instance.settings)
         )
         self._charts = drawn or charts.Charts()
+        self._explained: Kept[tuple[object, ...], JSON | None] = Kept(256)
 
     def routes(self) -> list[Route]:
         return [Route("/charts/{uuid}.svg", self.svg), Route("/charts/{uuid}.png", self.png)]
@@ -126,6 +130,7 @@ class FigurePages:
             updated=self._moment(stored.updated) if stored.updated else None,
             consensus=self._consensus_shown(shown.why, figure),
             claims=await self._claims(shown.why, figure),
+            more_claims=max(0, counted - SHOWN_CLAIMS),
             versions=self._versions(shown.versions, lang),
             history=[self._step(step, figure) for step in reversed(shown.history)],
             # A new version, consensus step or claim is a new address: no browser shows a chart it kept from before.
@@ -143,13 +148,27 @@ class FigurePages:
             return None
         if stored.deleted:
             return None
-        why = await explanation.explain(self._consensus, self._pool, uri, self._clock())
+        why = await self._explanation(uri)
         versions = await self._publisher.versions(uri)
         rows = await self._pool.fetch(
             "SELECT at, value, low, high FROM consensus_history WHERE figure_uri = $1 ORDER BY at, id LIMIT 1000", uri
         )
         history = [charts.Step(row["at"], row["value"], row["low"], row["high"]) for row in rows]
         return Shown(stored, why, versions, history)
+
+    async def _explanation(self, uri: str) -> JSON | None:
+        """The consensus and its weighed claims, worked out again only when a claim, a version or a computation
+        changed (or every ten minutes, as weights age): a figure with thousands of claims is read often, and
+        weighing them is the consensus job's whole work."""
+        now = self._clock()
+        state = await self._pool.fetchrow(
+            "SELECT (SELECT computed_at FROM consensus WHERE figure_uri = $1) AS computed,"
+            " (SELECT max(id) FROM claims WHERE figure_uri = $1) AS last_claim,"
+            " (SELECT version FROM figures WHERE uri = $1) AS version",
+            uri,
+        )
+        key = (uri, *(state or ()), int(now.timestamp()) // 600)
+        return await self._explained.get(key, lambda: explanation.explain(self._consensus, self._pool, uri, now))
 
     def _number(self, value: object, figure: Figure) -> str:
         """A consensus number (a float from the engine) as the figure's own value is written."""
@@ -193,14 +212,16 @@ class FigurePages:
         }
 
     async def _claims(self, why: JSON | None, figure: Figure) -> list[dict[str, object]]:
-        listed: Sequence[Mapping[str, Any]] = why.get("claims", []) if why else []
+        # The heaviest first (as ``explain`` orders them), as many as a page can hold; the rest are counted.
+        listed: Sequence[Mapping[str, Any]] = why.get("claims", [])[:SHOWN_CLAIMS] if why else []
         actors = [str(claim["actor"]) for claim in listed]
         rows = await self._pool.fetch(
             "SELECT uri, preferred_username FROM remote_actors WHERE uri = ANY($1::text[])", actors
         )
-        names = {row["uri"]: row["preferred_username"] for row in rows if row["preferred_username"]}
+        # A remote server names its actors as it likes: a name is shown escaped and cut to a readable length.
+        names = {row["uri"]: row["preferred_username"][:64] for row in rows if row["preferred_username"]}
         t = translator(self._lang)
-        shown = []
+        shown: list[dict[str, object]] = []
         for claim in listed:
             actor, domain, kind = str(claim["actor"]), str(claim["domain"]), str(claim["kind"])
             local = self._urls.local_name(actor)
@@ -208,7 +229,7 @@ class FigurePages:
             shown.append(
                 {
                     "handle": f"@{name}@{domain}",
-                    "href": self._urls.actor(local) if local else actor,
+                    "href": self._urls.actor(local) if local else display.web_link(actor),
                     "domain": domain,
                     "kind": t(f"fig_kind_{kind}") if kind in _KINDS else kind,
                     "value": self._number(claim["value"], figure),

@@ -24,7 +24,7 @@ from actors.actor import Actor, is_valid_name
 from fedi.instance import Instance
 from ledger import claims, reciprocity
 from ledger.reciprocity import CONSULTATIONS, CONTRIBUTIONS, DEFAULT_DAYS, Tally
-from web import accounts, dates
+from web import accounts, dates, display
 from web.account_pages import AccountPages
 from web.accounts import Account
 from web.catalog import translator
@@ -57,13 +57,6 @@ class Row:
     profile: Profile
     at: datetime | None
     ledger: list[Tally]
-
-
-def web_link(value: object) -> str | None:
-    """An address a page may link to: http(s) only, never ``javascript:`` from a remote actor's document."""
-    if not isinstance(value, str) or len(value) > 2048 or any(c.isspace() for c in value):
-        return None
-    return value if value.startswith(("https://", "http://")) else None
 
 
 def trust_value(text: str) -> float | None:
@@ -232,9 +225,11 @@ class ModerationPages:
             uri,
         )
         if row is None:
-            return Profile(uri, uri, "", web_link(uri), accepted)
+            return Profile(uri, uri, "", display.web_link(uri), accepted)
         handle = f"@{row['preferred_username']}@{row['domain']}" if row["preferred_username"] else uri
-        return Profile(uri, handle, (row["name"] or "")[:200], web_link(row["url"]) or web_link(uri), accepted)
+        return Profile(
+            uri, handle, (row["name"] or "")[:200], display.web_link(row["url"]) or display.web_link(uri), accepted
+        )
 
     # --- The ledger ------------------------------------------------------------------------------------------------
 
@@ -272,7 +267,7 @@ class ModerationPages:
             count=lambda tally, column: tally.moved if column == "moved" else tally.counts[column],
             when=self._when,
             local_name=self._urls.local_name,
-            web_link=web_link,
+            web_link=display.web_link,
         )
 
     # --- Trust in other domains ------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +18,8 @@ from typing import Final
 
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+
+from web.kept import Kept
 
 #: At most this many multiples on a page (the page stays well under 100 kB) and this many periods in each.
 MOST: Final = 12
@@ -39,25 +40,20 @@ class Multiples:
     """Draws the lines and keeps the last ones drawn; one per application, shared by every request."""
 
     def __init__(self, size: int = _CACHED) -> None:
-        self._cache: OrderedDict[tuple[Point, ...], str] = OrderedDict()
-        self._size = size
+        self._kept: Kept[tuple[Point, ...], str] = Kept(size)
 
     async def line(self, points: Sequence[Point]) -> str:
         """The line as a ``data:`` address for an ``<img>``, drawn once for the same points."""
         key = tuple(points)
-        found = self._cache.get(key)
-        if found is not None:
-            self._cache.move_to_end(key)
-            return found
-        drawn = await asyncio.to_thread(draw, key)
-        address = "data:image/svg+xml;base64," + base64.b64encode(drawn).decode("ascii")
-        self._cache[key] = address
-        if len(self._cache) > self._size:
-            self._cache.popitem(last=False)
-        return address
+
+        async def drawn() -> str:
+            svg = await asyncio.to_thread(draw, key)
+            return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+        return await self._kept.get(key, drawn)
 
     def __len__(self) -> int:
-        return len(self._cache)
+        return len(self._kept)
 
 
 def draw(points: Sequence[Point]) -> bytes:

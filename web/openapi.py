@@ -3,8 +3,9 @@ are made, so that neither can describe an endpoint the other lacks.
 
 The `figure` object inside every answer is our JSON Schema (``schemas/figure.schema.json``), included as it is
 (its internal references re-rooted under ``components``), never restated here. What is written here is what only
-the API has: its envelopes, its input, its parameters and its errors. The module is long because it is mostly
-that data, one table for each part of the document; its code is the few functions that assemble them.
+the API has: its envelopes, its input, its parameters and its errors. The module runs past 400 lines because it is
+mostly that data, one table for each part of the document, which split would let a route and its description drift
+apart; its code is the few functions that assemble them.
 """
 
 from __future__ import annotations

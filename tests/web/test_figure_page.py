@@ -234,3 +234,63 @@ async def test_the_page_is_valid_html_and_accessible_signed_in_or_not(
         finally:
             await browser.close()
     assert not problems, "\n".join(problems)
+
+
+async def _claim(fed: Federation, uri: str, actor: str, domain: str, value: str = "905") -> None:
+    async with fed.instance.pool.acquire() as connection:
+        await claims.record(
+            connection,
+            uri,
+            actor,
+            domain,
+            ClaimedValue("correct", Decimal(value), parsed=True),
+            f"{actor}/notes/{value}",
+            datetime.now(UTC),
+        )
+
+
+async def test_a_crowded_figure_lists_its_heaviest_claims_and_links_only_web_addresses(
+    make_client: Client, fed: Federation
+) -> None:
+    """Peers may send thousands of claims, name their actors as they like and give them any id: the page lists
+    the 100 heaviest and counts the rest, cuts a long name, and links an actor only at an http(s) address."""
+    reader = await make_client(signup="open")
+    await signup(reader, "marie")
+    figure, path = await corrected_rent(fed)
+    for number in range(150):
+        await _claim(fed, figure.uri, f"https://d{number}.example/actors/a{number}", f"d{number}.example")
+    await _claim(fed, figure.uri, "javascript:alert(1)//x", "evil.example")
+    await fed.instance.pool.execute(
+        "INSERT INTO remote_actors (uri, preferred_username, inbox, domain, document, fetched_at)"
+        " VALUES ($1, $2, $3, 'd0.example', '{}'::jsonb, now()) ON CONFLICT DO NOTHING",
+        "https://d0.example/actors/a0",
+        "x" * 5000,
+        "https://d0.example/inbox",
+    )
+    await ConsensusJob(fed.instance.pool, fed.instance.urls, Ticking(), Publisher(
+        fed.instance.pool, fed.instance.urls, Ticking(), "fr")).recompute(figure.uri)  # fmt: skip
+    page = await reader.get(path)
+    assert page.status_code == 200
+    rows = re.findall(r"<tr>\s*<td>", page.text.split('aria-labelledby="claims"')[1].split("</table>")[0])
+    assert len(rows) == 100, len(rows)
+    more = re.search(r"Autres contributions prises en compte, de moindre poids : (\d+)", shown(page))
+    assert more is not None
+    standing = await fed.instance.pool.fetchval(
+        "SELECT count(DISTINCT actor) FROM claims WHERE figure_uri = $1 AND withdrawn_at IS NULL", figure.uri
+    )
+    assert standing > 150
+    assert int(more.group(1)) == standing - 100
+    assert 'href="javascript:' not in page.text
+    assert "x" * 65 not in page.text
+    assert len(page.content) < 100_000
+
+
+async def test_the_claims_shown_are_kept_only_until_a_new_claim(make_client: Client, fed: Federation) -> None:
+    reader = await make_client(signup="open")
+    await signup(reader, "marie")
+    figure, path = await corrected_rent(fed)
+    before = shown(await reader.get(path))
+    assert "@zoe@z.example" not in before
+    assert shown(await reader.get(path)) == before, "the same state, the same page"
+    await _claim(fed, figure.uri, "https://z.example/actors/zoe", "z.example", "990")
+    assert "@zoe@z.example" in shown(await reader.get(path))
