@@ -163,11 +163,14 @@ class FigurePages:
         now = self._clock()
         state = await self._pool.fetchrow(
             "SELECT (SELECT computed_at FROM consensus WHERE figure_uri = $1) AS computed,"
-            " (SELECT max(id) FROM claims WHERE figure_uri = $1) AS last_claim,"
+            " (SELECT max(id) FROM claims WHERE figure_uri = $1 AND withdrawn_at IS NULL) AS last_claim,"
+            " EXISTS (SELECT 1 FROM consensus_pending WHERE figure_uri = $1) AS pending,"
             " (SELECT version FROM figures WHERE uri = $1) AS version",
             uri,
         )
-        key = (uri, *(state or ()), int(now.timestamp()) // 600)
+        if state is None or state["computed"] is None:
+            return None  # no consensus line yet: nothing to explain
+        key = (uri, *state, int(now.timestamp()) // 600)  # a withdrawal leaves the figure pending: a new key
         return await self._explained.get(key, lambda: explanation.explain(self._consensus, self._pool, uri, now))
 
     def _number(self, value: object, figure: Figure) -> str:
@@ -311,7 +314,8 @@ class FigurePages:
         uri = self._urls.object(name)
         row = await self._pool.fetchrow(
             "SELECT o.actor_id, o.audience, o.document, a.name AS owner, f.version, f.updated, c.computed_at,"
-            " (SELECT max(id) FROM claims WHERE figure_uri = f.uri) AS last_claim"
+            " (SELECT max(id) FROM claims WHERE figure_uri = f.uri AND withdrawn_at IS NULL) AS last_claim,"
+            " EXISTS (SELECT 1 FROM consensus_pending WHERE figure_uri = f.uri) AS pending"
             " FROM local_objects o JOIN actors a ON a.id = o.actor_id JOIN figures f ON f.uri = o.uri"
             " LEFT JOIN consensus c ON c.figure_uri = f.uri"
             " WHERE o.uri = $1 AND o.deleted_at IS NULL AND f.deleted_at IS NULL",
@@ -320,7 +324,7 @@ class FigurePages:
         if row is None or not await self._may_read(request, dict(row)):
             return self._missing()
         lang = self._lang
-        key = (uri, row["version"], row["updated"], row["computed_at"], row["last_claim"], lang)
+        key = (uri, row["version"], row["updated"], row["computed_at"], row["last_claim"], row["pending"], lang)
         try:
             drawn = await self._charts.chart(key, kind, lambda: self._series(uri, lang))
         except PublicationError:  # deleted while it was being drawn
