@@ -25,7 +25,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[embedded,test,dev]'
 	touch $@ $(VENV)/.installed-test $(VENV)/.installed-serve
 
-## Run an instance on http://localhost:$(PORT) with the embedded database in ./.chiffres
+## Run an instance on http://localhost:$(PORT) with the embedded database in ./.chiffres (`make serve PORT=8001`: another port)
 serve: $(VENV)/.installed-serve
 	CHIFFRES_DEV=1 $(BIN)/chiffres serve --port $(PORT)
 

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from actors import relays
+from actors import relays, standing
 from actors.actor import Actor
 from fedi import delivery, queue
 from fedi.database import Connection, Pool
@@ -64,6 +64,7 @@ async def publish(
 ) -> None:
     """Store ``document`` (and the object it creates) and queue its fan-out, atomically."""
     async with connection.transaction():
+        sent = await standing.sends(connection, actor)  # a suspended or deleted actor publishes nothing
         await connection.execute(
             "INSERT INTO outbox (actor_id, activity_id, audience, document) VALUES ($1, $2, $3, $4)",
             actor.id,
@@ -80,6 +81,9 @@ async def publish(
                 audience,
                 obj,
             )
+        if not sent:  # kept, never fanned out
+            await connection.execute("UPDATE outbox SET fanned_out_at = now() WHERE activity_id = $1", document["id"])
+            return
         await queue.enqueue(connection, FANOUT, {"activity": document["id"]})
 
 

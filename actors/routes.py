@@ -17,11 +17,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from actors import collection, membership, store
+from actors import collection, membership, standing, store
 from actors.actor import Actor
 from actors.document import actor_document, instance_document
 from actors.synchronization import followers_on
 from fedi import nodeinfo, urls, webfinger
+from fedi.database import Pool
 from fedi.instance import Instance
 from fedi.negotiation import wants_activity_json
 from fedi.normalise import ids_of
@@ -89,6 +90,8 @@ def routes(
         found = await store.find(pool, request.path_params["name"])
         if found is None or found.is_instance or request.path_params["name"] != found.name:
             return refused(request, 404, "no such actor")
+        if answered := await standing.answer(pool, found, links, wants_activity_json(request.headers.get("accept"))):
+            return answered
         if wants_activity_json(request.headers.get("accept")):
             return activity_json(actor_document(found, links))
         return HTMLResponse(await render_html(request, found), headers={"Vary": "Accept"})
@@ -187,6 +190,8 @@ def collection_routes(instance: Instance) -> list[Route]:
             found = await store.find(pool, request.path_params["name"])
             if found is None or found.is_instance:
                 return problem(404, "no such actor")
+            if kind == "outbox":
+                return await outbox_pages(request, pool, links.outbox(found.name), found.id)
             try:
                 number = collection.page_number(request.query_params.get("page"))
             except ValueError:
@@ -210,8 +215,6 @@ def collection_routes(instance: Instance) -> list[Route]:
 
     async def _items(kind: str, actor: Actor, number: int) -> tuple[int, list[object]]:
         actor_id = links.actor(actor.name)
-        if kind == "outbox":
-            return await collection.outbox(pool, actor.id, number)
         if kind == "followers":
             return await collection.followers(pool, actor_id, number)
         if kind == "following":
@@ -321,7 +324,7 @@ def object_routes(
     async def instance_outbox(request: Request) -> Response:
         """Its public activities, in pages as any outbox: Fedify walks ``first`` → ``next`` and expects pages."""
         actor = await store.instance_actor(pool)
-        return await paged(request, links.instance_outbox(), lambda number: collection.outbox(pool, actor.id, number))
+        return await outbox_pages(request, pool, links.instance_outbox(), actor.id)
 
     async def instance_followers(request: Request) -> Response:
         """Its accepted followers are peer instances (and relays): servers, not people, so they are listed."""
@@ -347,6 +350,24 @@ async def reads_for_followers(instance: Instance, owner: str, reader: str) -> bo
     if instance.urls.is_local(reader):
         return reader in followers
     return bool(followers)
+
+
+async def outbox_pages(request: Request, pool: Pool, collection_id: str, local_id: int) -> Response:
+    """An outbox, walked by id (``actors.collection``); numbered pages of old links up to ``NUMBERED_PAGES``."""
+    try:
+        asked = collection.keyset(request.query_params)
+    except ValueError as error:
+        return problem(400, "page must be a positive integer" if "page" in request.query_params else str(error))
+    if isinstance(asked, collection.Keyset):
+        total, rows, more = await collection.outbox_page(pool, local_id, asked)
+        return activity_json(collection.keyset_page(collection_id, asked, rows, more, total))
+    if asked is None:
+        total = await collection.counted(pool, "outbox", str(local_id))
+        return activity_json(collection.keyset_collection(collection_id, total))
+    if asked > collection.NUMBERED_PAGES:
+        return problem(404, f"numbered pages stop at {collection.NUMBERED_PAGES}: follow the first page's next links")
+    total, items = await collection.outbox(pool, local_id, asked)
+    return activity_json(collection.page(collection_id, asked, items, total))
 
 
 async def paged(request: Request, collection_id: str, items: PageItems) -> Response:

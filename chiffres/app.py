@@ -8,6 +8,7 @@ above it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,19 +18,20 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from actors import routes as actor_routes
 from actors.outbox import FANOUT, FanOut
 from actors.signers import Signers
 from actors.synchronization import Synchronization
-from fedi import health, nodeinfo, urls
+from fedi import health, logs, metrics, nodeinfo, urls
 from fedi.addresses import AddressGuard
 from fedi.config import Settings
 from fedi.delivery import DELIVER, Deliverer
 from fedi.fetch import Fetcher, default_client
 from fedi.guard import RejectNul
 from fedi.instance import Instance
+from fedi.pruning import JobLogPruning
 from fedi.queue import Handler, Loop
 from fedi.signatures import KeyCache, SignatureError, SignedRequest, verify_request
 from fedi.slashes import TrailingSlashes
@@ -37,6 +39,7 @@ from fedi.types import JSON
 from figures.numbers import Lang
 from inbox.drain import Drain
 from inbox.endpoint import PROCESS, InboxEndpoint, signed_url
+from inbox.entrance import Entrance
 from inbox.handlers import HANDLERS
 from inbox.processor import Processor
 from inbox.relay import RELAY, Relayer
@@ -99,6 +102,12 @@ def build_app(fed: Federation) -> Starlette:
     instance = fed.instance
     pages = Pages(instance.urls, instance.settings.language)
     inbox = InboxEndpoint(instance, fed.remote, fed.keys)
+    observed = metrics.Metrics(
+        instance.pool,
+        instance.settings.metrics_token,
+        inboxes=(urls.SHARED_INBOX, urls.INBOX, urls.INSTANCE_INBOX),
+        sources=metrics.Sources(lambda: {"hit": fed.keys.hits, "miss": fed.keys.misses}, fed.remote.key_sources.copy),
+    )
     pool, links = instance.pool, instance.urls
     settings = instance.settings
     cookies = session.Cookies(session.key_from(settings.secret_key, settings.data_dir), secure=not settings.dev)
@@ -127,7 +136,13 @@ def build_app(fed: Federation) -> Starlette:
         found = charter.load(instance.settings.data_dir)
         return nodeinfo.charter_metadata(instance.urls.charter(), found.version)
 
+    inboxes = [
+        Route(urls.SHARED_INBOX, inbox.handle, methods=["POST"]),
+        Route(urls.INBOX, inbox.handle, methods=["POST"]),
+        Route(urls.INSTANCE_INBOX, inbox.handle, methods=["POST"]),
+    ]
     routes = [
+        *inboxes,
         *site.routes(instance, pages),
         *account_pages.routes(),
         *directory.routes(),
@@ -137,9 +152,7 @@ def build_app(fed: Federation) -> Starlette:
         *member_routes(instance, pages, account_pages),
         Route("/healthz", healthz),
         *health.routes(instance.pool),
-        Route(urls.SHARED_INBOX, inbox.handle, methods=["POST"]),
-        Route(urls.INBOX, inbox.handle, methods=["POST"]),
-        Route(urls.INSTANCE_INBOX, inbox.handle, methods=["POST"]),
+        *observed.routes(),
         *actor_routes.routes(
             instance,
             directory.actor_page,
@@ -160,6 +173,9 @@ def build_app(fed: Federation) -> Starlette:
             500: site.server_error(pages),
         },
         middleware=[
+            Middleware(logs.AccessLog),
+            Middleware(metrics.RequestMetrics, traffic=observed.traffic),
+            Middleware(Entrance, inbox=inbox_app(inboxes), routes=inboxes),
             Middleware(RejectNul),
             Middleware(Languages, default=settings.language),
             Middleware(Presence, cookies=cookies, clock=instance.clock),
@@ -168,6 +184,11 @@ def build_app(fed: Federation) -> Starlette:
     )
     app.router.redirect_slashes = False  # its Location comes from the request; TrailingSlashes uses our base
     return app
+
+
+def inbox_app(routes: Sequence[BaseRoute]) -> Starlette:
+    """What serves activities POSTed to an inbox (see :mod:`inbox.entrance`)."""
+    return Starlette(routes=routes, exception_handlers=health.exception_handlers(), middleware=[Middleware(RejectNul)])
 
 
 def farms(settings: Settings) -> Independence:
@@ -206,12 +227,13 @@ def job_handlers(fed: Federation) -> dict[str, Handler]:
 
 
 def worker_loops(fed: Federation) -> list[Loop]:
-    """Loops the worker runs beside the queue: the inbox drain, the periodic batch recomputation and the hourly
-    enforcement of the reciprocity charter."""
+    """Loops the worker runs beside the queue: the inbox drain, the periodic batch recomputation, the hourly
+    enforcement of the reciprocity charter and the hourly pruning of the queue's log."""
     processor = Processor(fed.instance, fed.remote, HANDLERS)
     consensus = job_handlers(fed)[CONSENSUS]
     loops: list[Loop] = [Drain(fed.instance.pool, processor).run]
     if isinstance(consensus, ConsensusJob):
         loops.append(Periodic(consensus, fed.instance.pool).run)
     loops.append(Enforcement(fed.instance).run)
+    loops.append(JobLogPruning(fed.instance.pool, fed.instance.settings.job_log_days).run)
     return loops

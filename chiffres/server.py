@@ -136,6 +136,9 @@ async def serve(
         port=port,
         lifespan="off",
         log_level="info",
+        # Our handler writes uvicorn's lines too, in the one format (fedi.logs), and the access line is
+        # fedi.logs.AccessLog's, which knows the request id.
+        log_config=None,
         access_log=False,
         proxy_headers=True,
         server_header=False,

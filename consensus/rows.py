@@ -143,6 +143,21 @@ class RowBuilder:
         if added:
             self._floats["count"][-1] = float(summary.count)
 
+    def extend(
+        self, fig: Ints, actor: Ints, dom: Ints, kind: Ints, value: Floats, at: Floats, factor: Floats, ratio: Bools
+    ) -> None:
+        """Many numeric claims at once, their names already interned in this builder's tables (``Kind`` codes as
+        positions in ``list(Kind)``): what ``add`` does a row at a time, for a million rows read from a database."""
+        kept = np.isfinite(value) & (np.abs(value) < _LIMIT)
+        self.skipped += int(len(value) - np.count_nonzero(kept))
+        for name, column in (("fig", fig), ("actor", actor), ("dom", dom), ("kind", kind)):
+            self._ints[name].frombytes(np.ascontiguousarray(column[kept], dtype=np.int64).tobytes())
+        self._ints["label"].frombytes(np.full(np.count_nonzero(kept), -1, dtype=np.int64).tobytes())
+        for name, floats in (("value", value), ("factor", factor), ("at", at)):
+            self._floats[name].frombytes(np.ascontiguousarray(floats[kept], dtype=np.float64).tobytes())
+        self._floats["count"].frombytes(np.ones(np.count_nonzero(kept), dtype=np.float64).tobytes())
+        self._ratio.frombytes(np.ascontiguousarray(ratio[kept], dtype=np.int8).tobytes())
+
     def numeric(self) -> tuple[Ints, Floats]:
         """Figure id and value of every numeric claim added so far (labels left out)."""
         fig = np.frombuffer(self._ints["fig"], dtype=np.int64)

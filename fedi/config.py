@@ -41,6 +41,9 @@ SETTINGS = (
     "accept_phrase_en",
     "signup",
     "secret_key",
+    "metrics_token",
+    "log_format",
+    "job_log_days",
 )
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -80,6 +83,12 @@ class Settings:
     signup: str = "approval"
     # Signs session cookies; None: a key kept in the data directory (several web machines must share one).
     secret_key: str | None = None
+    # The bearer token a Prometheus scraper sends for /metrics; None: /metrics answers 404.
+    metrics_token: str | None = None
+    # Log lines as "json" or "text"; None: JSON when stderr is not a terminal (see fedi.logs).
+    log_format: str | None = None
+    # How many days the job queue's log keeps a job it ran (fedi.pruning).
+    job_log_days: float = 7.0
 
     @property
     def accept_phrases(self) -> dict[str, str]:
@@ -150,6 +159,21 @@ def _parse_secret(value: object) -> str:
     if len(secret) < 32:
         raise ConfigError("CHIFFRES_SECRET_KEY: use at least 32 characters (e.g. from: openssl rand -hex 32)")
     return secret
+
+
+def _parse_token(value: object) -> str:
+    """A bearer token (RFC 6750 characters), long enough that it cannot be guessed."""
+    token = str(value).strip()
+    if not re.fullmatch(r"[A-Za-z0-9._~+/=-]{32,256}", token):
+        raise ConfigError("CHIFFRES_METRICS_TOKEN: use 32 to 256 letters, digits or ._~+/=- (openssl rand -hex 32)")
+    return token
+
+
+def _parse_log_format(value: object) -> str:
+    text = str(value).strip().lower()
+    if text not in ("json", "text"):
+        raise ConfigError(f"CHIFFRES_LOG_FORMAT: {value!r} is not json or text")
+    return text
 
 
 def _parse_phrase(name: str, value: object) -> str:
@@ -239,6 +263,11 @@ def load(environ: Mapping[str, str], config_file: Path | None = None) -> Setting
         accept_phrase_en=_parse_phrase("accept_phrase_en", raw.get("accept_phrase_en", Settings.accept_phrase_en)),
         signup=_parse_signup(raw.get("signup", Settings.signup)),
         secret_key=_parse_secret(raw["secret_key"]) if raw.get("secret_key") else None,
+        metrics_token=_parse_token(raw["metrics_token"]) if raw.get("metrics_token") else None,
+        log_format=_parse_log_format(raw["log_format"]) if raw.get("log_format") else None,
+        job_log_days=_parse_amount(
+            "job_log_days", raw.get("job_log_days", 7), "a positive number of days", allow_zero=False
+        ),
     )
 
 

@@ -8,14 +8,20 @@ up again, so a peer may receive an activity twice — inboxes deduplicate by act
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from fedi import breaker, queue, retry
-from fedi.breaker import HostHealth
+from asyncpg import Record
+
+from fedi import queue, retry
+from fedi.batch import Batch
+from fedi.breaker import Hosts
 from fedi.database import Connection, Pool
 from fedi.fetch import Fetcher, FetchError, Signer, json_body
 from fedi.types import JSON, Clock
@@ -25,6 +31,7 @@ logger = logging.getLogger(__name__)
 DELIVER = "deliver"
 SignerFor = Callable[[int], Awaitable[Signer]]
 SyncHeader = Callable[[JSON, str], Awaitable[str | None]]
+KEPT_ACTIVITIES = 64  # activities whose body a worker keeps at once
 
 
 async def schedule(connection: Connection, activity_id: str, inboxes: list[str], signer_id: int) -> int:
@@ -44,8 +51,22 @@ async def schedule(connection: Connection, activity_id: str, inboxes: list[str],
     return len(rows)
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """An activity as every inbox receives it: read and serialised once per fan-out, not once per delivery."""
+
+    document: JSON
+    body: bytes
+
+
 class Deliverer:
-    """Runs ``deliver`` jobs: sign, POST, record, and schedule the next attempt when the peer may recover."""
+    """Runs ``deliver`` jobs: sign, POST, record, and schedule the next attempt when the peer may recover.
+
+    The rows of jobs running together are read in one statement and their successes recorded in one (see
+    :mod:`fedi.batch`); each job still returns only once its outcome is written. The activity's body is kept for
+    ``fresh`` seconds per activity, and host health is read from :class:`~fedi.breaker.Hosts`, which writes only
+    when it changes.
+    """
 
     def __init__(
         self,
@@ -55,6 +76,9 @@ class Deliverer:
         clock: Clock,
         sync_header: SyncHeader | None = None,
         rng: random.Random | None = None,
+        *,
+        hosts: Hosts | None = None,
+        fresh: timedelta = timedelta(seconds=60),
     ) -> None:
         self._pool = pool
         self._fetcher = fetcher
@@ -62,16 +86,17 @@ class Deliverer:
         self._clock = clock
         self._sync_header = sync_header
         self._rng = rng or random.Random()  # noqa: S311  (jitter, not secrets)
+        self._hosts = hosts or Hosts(pool, clock)
+        self._fresh = fresh
+        self._rows: Batch[int, Record | None] = Batch(self._read)
+        self._delivered: Batch[tuple[int, int, int], None] = Batch(self._mark_delivered)
+        self._outgoing: OrderedDict[str, tuple[datetime, asyncio.Task[Outgoing | None]]] = OrderedDict()
 
     async def __call__(self, payload: JSON) -> None:
-        row = await self._pool.fetchrow(
-            "SELECT d.id, d.inbox, d.domain, d.signer, d.state, d.attempts, o.document FROM deliveries d"
-            " JOIN outbox o ON o.activity_id = d.activity_id WHERE d.id = $1",
-            int(payload["delivery"]),
-        )
+        row = await self._rows(int(payload["delivery"]))
         if row is None or row["state"] != "pending":
             return
-        health = await self._health(row["domain"])
+        health = await self._hosts.health(row["domain"])
         now = self._clock()
         if health.unreachable(now) and health.last_failure_at and health.first_failure_at:
             await self._finish(
@@ -81,17 +106,43 @@ class Deliverer:
         if health.is_open(now) and health.open_until is not None:
             await self._postpone(row["id"], health.open_until - now)
             return
-        status, error = await self._post(row["inbox"], row["document"], row["signer"])
+        outgoing = await self._activity(row["activity_id"])
+        if outgoing is None:
+            return
+        status, error = await self._post(row["inbox"], outgoing, row["signer"])
         await self._record(row["id"], row["domain"], row["attempts"] + 1, status, error)
 
-    async def _post(self, inbox: str, document: JSON, signer_id: int) -> tuple[int | None, str | None]:
+    async def _read(self, ids: list[int]) -> list[Record | None]:
+        rows = await self._pool.fetch(
+            "SELECT id, activity_id, inbox, domain, signer, state, attempts FROM deliveries"
+            " WHERE id = ANY($1::bigint[])",
+            ids,
+        )
+        found = {row["id"]: row for row in rows}
+        return [found.get(delivery_id) for delivery_id in ids]
+
+    async def _activity(self, activity_id: str) -> Outgoing | None:
+        now = self._clock()
+        known = self._outgoing.get(activity_id)
+        if known is None or now - known[0] >= self._fresh or _failed(known[1]):
+            known = (now, asyncio.ensure_future(self._load(activity_id)))
+            self._outgoing[activity_id] = known
+            while len(self._outgoing) > KEPT_ACTIVITIES:
+                self._outgoing.popitem(last=False)
+        return await asyncio.shield(known[1])
+
+    async def _load(self, activity_id: str) -> Outgoing | None:
+        document = await self._pool.fetchval("SELECT document FROM outbox WHERE activity_id = $1", activity_id)
+        return None if document is None else Outgoing(document, json_body(document))
+
+    async def _post(self, inbox: str, outgoing: Outgoing, signer_id: int) -> tuple[int | None, str | None]:
         extra: dict[str, str] = {}
         if self._sync_header is not None:
-            header = await self._sync_header(document, urlsplit(inbox).netloc)
+            header = await self._sync_header(outgoing.document, urlsplit(inbox).netloc)
             if header:
                 extra["Collection-Synchronization"] = header
         try:
-            response = await self._fetcher.post(inbox, json_body(document), await self._signer_for(signer_id), extra)
+            response = await self._fetcher.post(inbox, outgoing.body, await self._signer_for(signer_id), extra)
         except FetchError as failure:
             return None, str(failure)
         return response.status_code, None if response.is_success else f"HTTP {response.status_code}"
@@ -101,21 +152,32 @@ class Deliverer:
     ) -> None:
         outcome = retry.classify(status)
         now = self._clock()
-        health = await self._health(domain)
+        if outcome is retry.Outcome.DELIVERED and status is not None:
+            await self._delivered((delivery_id, attempts, status))
+            await self._hosts.succeeded(domain, now)
+            return
+        if status is None or status >= 500:
+            await self._hosts.failed(domain, now)
+        delay = retry.backoff(attempts, self._rng) if outcome is retry.Outcome.RETRY else None
         async with self._pool.acquire() as connection, connection.transaction():
-            if outcome is retry.Outcome.DELIVERED:
-                await self._save_health(connection, breaker.success(health, now))
-                await self._set(connection, delivery_id, "delivered", attempts, status, None)
-                return
-            if status is None or status >= 500:
-                await self._save_health(connection, breaker.failure(health, now))
-            delay = retry.backoff(attempts, self._rng) if outcome is retry.Outcome.RETRY else None
             if delay is None:
                 await self._set(connection, delivery_id, "failed", attempts, status, error)
                 logger.info("delivery %s to %s failed for good: %s", delivery_id, domain, error)
                 return
             await self._set(connection, delivery_id, "pending", attempts, status, error)
             await queue.enqueue(connection, DELIVER, {"delivery": delivery_id}, delay=delay)
+
+    async def _mark_delivered(self, outcomes: list[tuple[int, int, int]]) -> list[None]:
+        await self._pool.execute(
+            "UPDATE deliveries AS d SET state = 'delivered', attempts = o.attempts, last_status = o.status,"
+            " last_error = NULL, updated_at = $4"
+            " FROM unnest($1::bigint[], $2::int[], $3::int[]) AS o(id, attempts, status) WHERE d.id = o.id",
+            [outcome[0] for outcome in outcomes],
+            [outcome[1] for outcome in outcomes],
+            [outcome[2] for outcome in outcomes],
+            self._clock(),
+        )
+        return [None] * len(outcomes)
 
     async def _postpone(self, delivery_id: int, delay: timedelta) -> None:
         async with self._pool.acquire() as connection:
@@ -145,22 +207,6 @@ class Deliverer:
             self._clock(),
         )
 
-    async def _health(self, domain: str) -> HostHealth:
-        row = await self._pool.fetchrow("SELECT * FROM hosts WHERE domain = $1", domain)
-        return HostHealth(**dict(row)) if row else HostHealth(domain)
 
-    async def _save_health(self, connection: Connection, health: HostHealth) -> None:
-        await connection.execute(
-            "INSERT INTO hosts (domain, consecutive_failures, first_failure_at, last_failure_at, last_success_at,"
-            " open_until) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (domain) DO UPDATE SET"
-            " consecutive_failures = excluded.consecutive_failures, first_failure_at = excluded.first_failure_at,"
-            " last_failure_at = excluded.last_failure_at,"
-            " last_success_at = coalesce(excluded.last_success_at, hosts.last_success_at),"
-            " open_until = excluded.open_until",
-            health.domain,
-            health.consecutive_failures,
-            health.first_failure_at,
-            health.last_failure_at,
-            health.last_success_at,
-            health.open_until,
-        )
+def _failed(task: asyncio.Task[Outgoing | None]) -> bool:
+    return task.done() and (task.cancelled() or task.exception() is not None)

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[JSON], Awaitable[None]]
 Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 RETRY_WHEN_AWAY = timedelta(seconds=5)  # a job that met the database away runs again after this
+CONCURRENCY = 100  # jobs a worker runs at once: deliveries wait on peers far more than on this process
 
 
 class JobPayloadError(Exception):
@@ -93,11 +94,13 @@ class Worker:
         handlers: Mapping[str, Handler],
         *,
         loops: Sequence[Loop] = (),
-        concurrency: int = 50,
+        concurrency: int = CONCURRENCY,
         heartbeat_timeout: timedelta = timedelta(seconds=15),
         retry_when_away: timedelta = RETRY_WHEN_AWAY,
+        grace: float = 10.0,
     ) -> None:
         self._url = url
+        self._grace = grace
         self._retry_when_away = retry_when_away
         self._handlers = dict(handlers)
         self._concurrency = concurrency
@@ -108,11 +111,19 @@ class Worker:
         self._stop_loops = asyncio.Event()
 
     async def run(self) -> None:
+        """Run until :meth:`stop`, then give the running jobs and loops ``grace`` seconds to finish (the drain hands
+        its rows back within its own, shorter, grace) and cancel what is left: a job cut short stays picked with a
+        stale heartbeat, and another worker runs it again after ``heartbeat_timeout``."""
         tasks = [asyncio.create_task(self._keep(loop, _name(loop))) for loop in self._loops]
+        tasks.append(asyncio.create_task(self._keep(self._run_queue, "the queue")))
         try:
-            await self._keep(self._run_queue, "the queue")
+            await self._stop_loops.wait()
+            _, late = await asyncio.wait(tasks, timeout=self._grace)
+            if late:
+                logger.warning("%d worker tasks still running after %g s; cancelled", len(late), self._grace)
         finally:
-            self._stop_loops.set()
+            for task in tasks:
+                task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _keep(self, loop: Loop, name: str) -> None:

@@ -189,6 +189,7 @@ class KeyCache:
     def __init__(self, max_size: int = 1024) -> None:
         self.max_size = max_size
         self._keys: OrderedDict[tuple[str, str], PublicKey] = OrderedDict()
+        self.hits = self.misses = 0  # read by fedi.metrics
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -200,7 +201,9 @@ class KeyCache:
         key = self._keys.get(slot)
         if key is not None:
             self._keys.move_to_end(slot)
+            self.hits += 1
             return key
+        self.misses += 1
         key = parse_public_key(material)
         self._keys[slot] = key
         while len(self._keys) > self.max_size:

@@ -13,13 +13,21 @@ small transport over httpcore's connection pool, mapping httpcore's errors onto 
 :class:`ForbiddenAddress` and :class:`Unresolvable` pass through both libraries untouched, for the fetcher to read.
 No proxy from the environment is used (httpx reads ``HTTP(S)_PROXY`` only for its own default transport): the
 address the guard checked must be the address dialled.
+
+Each origin (scheme, host, port) gets a small httpcore pool of its own. httpcore checks every connection of a pool
+for expiry on each request and on each answer, so a single pool holding a fan-out's connections to hundreds of hosts
+spent more time scanning than sending. The total of requests in flight stays within ``max_connections``, and pools
+left idle past the keep-alive expiry are closed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 import typing
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import httpcore
 import httpx
@@ -27,6 +35,8 @@ import httpx
 from fedi.addresses import AddressGuard
 
 SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+Origin = tuple[bytes, bytes, int | None]
+PER_ORIGIN = 10  # connections to one origin; more requests to it wait for one of them
 
 # Most specific first: the first match names the httpx error.
 _ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
@@ -80,17 +90,30 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@dataclass
+class _OriginPool:
+    pool: httpcore.AsyncConnectionPool
+    busy: int = 0  # requests whose answer is not closed yet
+    used: float = field(default_factory=time.monotonic)
+
+
 class GuardedTransport(httpx.AsyncBaseTransport):
     def __init__(
-        self, guard: AddressGuard, *, limits: httpx.Limits, inner: httpcore.AsyncNetworkBackend | None = None
+        self,
+        guard: AddressGuard,
+        *,
+        limits: httpx.Limits,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+        per_origin: int = PER_ORIGIN,
     ) -> None:
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(guard, inner),
-        )
+        self._ssl_context = httpx.create_ssl_context()
+        self._backend = GuardedBackend(guard, inner)
+        total = limits.max_connections
+        self._per_origin = per_origin if total is None else min(per_origin, total)
+        self._expiry = limits.keepalive_expiry if limits.keepalive_expiry is not None else 5.0
+        self._in_flight = asyncio.Semaphore(total if total is not None else 1 << 16)
+        self._origins: dict[Origin, _OriginPool] = {}
+        self._swept = time.monotonic()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if not isinstance(request.stream, httpx.AsyncByteStream):
@@ -107,23 +130,71 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             content=request.stream,
             extensions=request.extensions,
         )
-        with _mapped():
-            response = await self._pool.handle_async_request(core_request)
+        await self._sweep()
+        await self._acquire(request.extensions.get("timeout", {}).get("pool"))
+        origin = self._origin((request.url.raw_scheme, request.url.raw_host, request.url.port))
+        origin.busy += 1
+        try:
+            with _mapped():
+                response = await origin.pool.handle_async_request(core_request)
+        except BaseException:
+            self._release(origin)
+            raise
         stream = typing.cast("typing.AsyncIterable[bytes]", response.stream)
         return httpx.Response(
             status_code=response.status,
             headers=response.headers,
-            stream=_ResponseStream(stream),
+            stream=_ResponseStream(stream, lambda: self._release(origin)),
             extensions=response.extensions,
         )
 
+    async def _acquire(self, timeout: float | None) -> None:  # noqa: ASYNC109  (httpx's pool timeout)
+        try:
+            async with asyncio.timeout(timeout):
+                await self._in_flight.acquire()
+        except TimeoutError:
+            raise httpx.PoolTimeout("every connection of the pool is in use") from None
+
+    def _release(self, origin: _OriginPool) -> None:
+        origin.busy -= 1
+        origin.used = time.monotonic()
+        self._in_flight.release()
+
+    def _origin(self, key: Origin) -> _OriginPool:
+        found = self._origins.get(key)
+        if found is None:
+            pool = httpcore.AsyncConnectionPool(
+                ssl_context=self._ssl_context,
+                max_connections=self._per_origin,
+                max_keepalive_connections=self._per_origin,
+                keepalive_expiry=self._expiry,
+                network_backend=self._backend,
+            )
+            found = self._origins[key] = _OriginPool(pool)
+        return found
+
+    async def _sweep(self) -> None:
+        """Close the pools of origins nobody has asked for since their connections expired (at most once per
+        expiry period, so the walk over every origin costs little per request)."""
+        now = time.monotonic()
+        if now - self._swept < self._expiry:
+            return
+        self._swept = now
+        idle = [key for key, origin in self._origins.items() if not origin.busy and now - origin.used > self._expiry]
+        closing = [self._origins.pop(key) for key in idle]  # all out of reach before the first await
+        for origin in closing:
+            await origin.pool.aclose()
+
     async def aclose(self) -> None:
-        await self._pool.aclose()
+        origins, self._origins = list(self._origins.values()), {}
+        for origin in origins:
+            await origin.pool.aclose()
 
 
 class _ResponseStream(httpx.AsyncByteStream):
-    def __init__(self, stream: typing.AsyncIterable[bytes]) -> None:
+    def __init__(self, stream: typing.AsyncIterable[bytes], release: Callable[[], None]) -> None:
         self._stream = stream
+        self._release: Callable[[], None] | None = release
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         with _mapped():
@@ -131,9 +202,14 @@ class _ResponseStream(httpx.AsyncByteStream):
                 yield part
 
     async def aclose(self) -> None:
-        closer = getattr(self._stream, "aclose", None)
-        if closer is not None:
-            await closer()
+        try:
+            closer = getattr(self._stream, "aclose", None)
+            if closer is not None:
+                await closer()
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
 
 
 @contextmanager

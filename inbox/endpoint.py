@@ -20,6 +20,7 @@ from fedi.instance import Instance
 from fedi.normalise import Activity, MalformedActivity, normalise_activity
 from fedi.responses import json_response, problem
 from fedi.signatures import KeyCache, SignatureError, SignedRequest, verify_request
+from inbox.intake import Intake, Received
 from inbox.remote import KeyGone, RemoteActors, host_of
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class InboxEndpoint:
         self._instance = instance
         self._remote = remote
         self._keys = keys
+        self._intake = Intake(instance.pool)
 
     async def handle(self, request: Request) -> Response:
         name = request.path_params.get("name")
@@ -91,6 +93,9 @@ class InboxEndpoint:
             storable(document)
         except MalformedActivity as error:
             return problem(400, str(error))
+        addressee = name or self._instance.urls.local_name(activity.object_id or "")  # a Follow via the shared inbox
+        if refusal := await self._remote.suspension.refusal(activity.actor, addressee):
+            return problem(*refusal)
         signed = SignedRequest(request.method, self._public_url(request), dict(request.headers), body)
         try:
             verified = await verify_request(signed, self._remote.resolve_key, self._instance.clock(), self._keys)
@@ -135,17 +140,8 @@ class InboxEndpoint:
     async def _store(self, activity: Activity, document: object, signer: str, inbox_of: str | None) -> bool:
         """Keep the activity as it was sent (peers' own shapes), deduplicated by actor and id; the row is the work item
         the worker's drain picks up, so one statement both stores and queues it."""
-        row_id = await self._instance.pool.fetchval(
-            "INSERT INTO inbox_activities (activity_id, actor, type, document, signer, delivered_to)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (activity_id, actor) DO NOTHING RETURNING id",
-            activity.id,
-            activity.actor,
-            activity.types[0],
-            document,
-            signer,
-            inbox_of,
-        )
-        return row_id is not None
+        received = Received(activity.id, activity.actor, activity.types[0], document, signer, inbox_of)
+        return await self._intake.store(received)
 
 
 def signed_url(request: Request, base: str) -> str:

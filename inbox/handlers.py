@@ -14,6 +14,7 @@ from fedi import queue
 from fedi.normalise import Activity
 from inbox import claims as claims_in
 from inbox import figures as received_figures
+from inbox import flags
 from inbox import requests as requests_in
 from inbox.processor import Context, Handler
 from inbox.remote import ActorUnavailable, host_of
@@ -261,4 +262,5 @@ HANDLERS: dict[str, Handler] = {
     "Create": on_create,
     "Update": on_update,
     "Delete": on_delete,
+    "Flag": flags.on_flag,
 }

@@ -75,7 +75,7 @@ class Processor:
         async with self._instance.pool.acquire() as connection, connection.transaction():
             context = Context(self._instance, self._remote, connection)
             outcome = await handler(activity, context) if handler else f"ignored: {activity.types[0]} not handled"
-            if not outcome.startswith(("ignored", "rejected")):
+            if not outcome.startswith(("ignored", "rejected")) and not activity.is_a("Flag"):  # reports: admins'
                 await record_recipients(connection, self._instance, activity, row_id, inbox)
             await connection.execute(
                 "UPDATE inbox_activities SET processed_at = now(), outcome = $2 WHERE id = $1", row_id, outcome

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from actors import store
 from actors.actor import Actor
@@ -25,6 +26,7 @@ from fedi.jsonld import outgoing_context
 from fedi.normalise import PUBLIC
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
+from ledger import claims
 
 RELAY = "relay"
 _HOUR = timedelta(hours=1)
@@ -104,8 +106,8 @@ class Relayer:
                 actor,
                 figure_uri,
             )
-            if latest is None or latest == relayed:
-                return
+            if latest is None or latest == relayed or await claims.blocked(connection, urlsplit(actor).netloc):
+                return  # a domain blocked since the claim came is not relayed
             if await self._wait(connection, group, figure_uri, actor) > timedelta(0):
                 payload_again = dict(payload)
                 await queue.enqueue(connection, RELAY, payload_again, delay=self._policy.window)

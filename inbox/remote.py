@@ -9,7 +9,7 @@ own store: an instance talking to itself needs no fetch.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +22,7 @@ from fedi.fetch import Fetcher, FetchError, Signer
 from fedi.signatures import KeyUnavailable, PublicKeyInfo
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
+from inbox.suspension import Suspension
 from ledger import independence
 from ledger.independence import Independence
 
@@ -139,19 +140,25 @@ class RemoteActors:
         key_memory: int = 4096,
         *,
         farms: Independence | None = None,
+        suspension: Suspension | None = None,
     ) -> None:
         # Keys verified recently, kept in memory: a busy inbox would otherwise read the same key row per request.
         # A refresh (after a failed verification) always goes to the network and replaces the entry.
         self._keys: OrderedDict[str, PublicKeyInfo] = OrderedDict()
         self._key_memory = key_memory
+        self.key_sources: Counter[str] = Counter()  # where verification keys came from, read by fedi.metrics
         self._pool = pool
         self._fetcher = fetcher
         self._urls = urls
         self._signer = signer
         self._clock = clock
         self._farms = farms or Independence()
+        #: Suspended domains are never fetched from, nor their keys resolved (``ledger.blocks``).
+        self.suspension = suspension or Suspension(pool)
 
     async def actor(self, uri: str, *, refresh: bool = False) -> RemoteActor:
+        if host := await self.suspension.holds(uri):
+            raise ActorUnavailable(f"{host} is suspended on this instance")
         if not refresh:
             row = await self._pool.fetchrow(
                 "SELECT document FROM remote_actors WHERE uri = $1 AND gone_at IS NULL", uri
@@ -172,6 +179,8 @@ class RemoteActors:
 
     async def document(self, url: str) -> JSON:
         """Any ActivityPub document, fetched signed as the instance actor; raises :class:`FetchError`."""
+        if host := await self.suspension.holds(url):
+            raise FetchError(f"{host} is suspended on this instance", status=403)
         return await self._fetcher.get_json(url, await self._signer())
 
     async def remember(self, actor: RemoteActor) -> None:
@@ -215,6 +224,8 @@ class RemoteActors:
 
         This is the only evidence that may make us forget an actor without a signature we can check.
         """
+        if await self.suspension.holds(uri):
+            return False
         try:
             await self._fetcher.get_json(uri, await self._signer())
         except FetchError as error:
@@ -231,14 +242,19 @@ class RemoteActors:
         """The resolver handed to signature verification."""
         if self._urls.is_local(key_id):
             return await self._local_key(key_id)
+        if host := await self.suspension.holds(key_id):
+            raise KeyUnavailable(f"{host} is suspended on this instance")
         if not refresh:
             known = self._keys.get(key_id)
             if known is not None:
                 self._keys.move_to_end(key_id)
+                self.key_sources["memory"] += 1
                 return known
             row = await self._pool.fetchrow("SELECT owner, material FROM remote_keys WHERE key_id = $1", key_id)
             if row is not None:
+                self.key_sources["database"] += 1
                 return self._remember_key(key_id, PublicKeyInfo(owner=row["owner"], material=row["material"]))
+        self.key_sources["network"] += 1
         return self._remember_key(key_id, await self._fetch_key(key_id))
 
     def _remember_key(self, key_id: str, info: PublicKeyInfo) -> PublicKeyInfo:
@@ -293,6 +309,8 @@ class RemoteActors:
             raise ActorUnavailable(f"not a handle: {handle!r} (want user@host)")
         scheme = "http" if self._urls.base.startswith("http://") else "https"
         url = f"{scheme}://{host}/.well-known/webfinger?resource=acct:{user}@{host}"
+        if await self.suspension.holds(url):
+            raise ActorUnavailable(f"{host.lower()} is suspended on this instance")
         try:
             document = await self._fetcher.get_json(
                 url, await self._signer(), accept="application/jrd+json, application/json", check_id=False

@@ -135,12 +135,22 @@ def host_name(value: str, *, dev: bool) -> str:
 
 
 async def trust_levels(db: Pool | Connection) -> dict[str, float]:
-    return {row["domain"]: row["value"] for row in await db.fetch("SELECT domain, value FROM trust")}
+    """Trust set here, and 0 for every blocked domain (``ledger.blocks``), whatever its trust says."""
+    rows = await db.fetch(
+        "SELECT domain, value FROM trust WHERE domain NOT IN (SELECT domain FROM domain_blocks)"
+        " UNION ALL SELECT domain, 0 FROM domain_blocks"
+    )
+    return {row["domain"]: row["value"] for row in rows}
 
 
 async def blocked(db: Pool | Connection, domain: str) -> bool:
-    """Whether this instance set its trust in ``domain`` to 0: its claims never count, nor are they relayed."""
-    value = await db.fetchval("SELECT value FROM trust WHERE domain = $1", domain.lower())
+    """Whether this instance set its trust in ``domain`` to 0 or blocked it: its claims never count, nor are they
+    relayed."""
+    value = await db.fetchval(
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM domain_blocks WHERE domain = $1) THEN 0"
+        " ELSE (SELECT value FROM trust WHERE domain = $1) END",
+        domain.lower(),
+    )
     return value is not None and value <= 0
 
 

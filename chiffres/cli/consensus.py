@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from chiffres.cli import progress
 from chiffres.cli.claims import consensus_recompute, consensus_show
-from chiffres.cli.common import with_federation
+from chiffres.cli.common import FIGURE_HELP, with_federation
 from consensus import offline
 from consensus.vocabulary import ConsensusError as OfflineInputError
 from fedi.config import Settings
@@ -18,33 +19,38 @@ _SCALE = (
     " or auto: whether the claims' disagreements grow with their size (default)"
 )
 
+_CLAIMS = "TSV lines: object, value, source[, domain]"
+_ENCODING = "the files' text encoding (default utf-8)"
+
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     consensus = commands.add_parser("consensus", help="offline truth discovery over claim files").add_subparsers(
         dest="consensus", required=True
     )
     estimate = consensus.add_parser("estimate", help="TSV claims (object, value, source[, domain]) → estimates")
-    estimate.add_argument("--claims", type=Path, required=True)
-    estimate.add_argument("--trust", type=Path, help="TSV lines: domain, trust")
-    estimate.add_argument("--encoding", default="utf-8")
+    estimate.add_argument("--claims", type=Path, required=True, metavar="FILE", help=_CLAIMS)
+    estimate.add_argument("--trust", type=Path, metavar="FILE", help="TSV lines: domain, trust")
+    estimate.add_argument("--encoding", default="utf-8", help=_ENCODING)
     estimate.add_argument("--scale", choices=offline.SCALES, default="auto", help=_SCALE)
     estimate.set_defaults(run=_consensus_estimate)
     evaluate = consensus.add_parser("evaluate", help="compare estimates with a truth file; prints JSON")
-    evaluate.add_argument("--claims", type=Path, required=True)
-    evaluate.add_argument("--truth", type=Path, required=True)
-    evaluate.add_argument("--tolerance", type=float, default=0.01)
-    evaluate.add_argument("--encoding", default="utf-8")
+    evaluate.add_argument("--claims", type=Path, required=True, metavar="FILE", help=_CLAIMS)
+    evaluate.add_argument("--truth", type=Path, required=True, metavar="FILE", help="TSV lines: object, true value")
+    evaluate.add_argument(
+        "--tolerance", type=float, default=0.01, help="relative distance counted as right (default 0.01)"
+    )
+    evaluate.add_argument("--encoding", default="utf-8", help=_ENCODING)
     evaluate.add_argument("--scale", choices=offline.SCALES, default="auto", help=_SCALE)
     evaluate.add_argument(
         "--numbers-only", action="store_true", help="leave categorical claims out, as a live instance sees figures"
     )
     evaluate.set_defaults(run=_consensus_evaluate)
     show = consensus.add_parser("show", help="a figure's consensus, and the claims behind it with their weights")
-    show.add_argument("figure", metavar="FIGURE", help="the figure's URL, uuid or number")
+    show.add_argument("figure", metavar="FIGURE", help=FIGURE_HELP)
     show.add_argument("--json", action="store_true", help="the consensus line and the claims counted, as JSON")
     show.set_defaults(run=with_federation(consensus_show))
     again = consensus.add_parser("recompute", help="recompute every figure's consensus (actor weights learned anew)")
-    again.set_defaults(run=with_federation(consensus_recompute))
+    again.set_defaults(run=with_federation(progress.ticked("recomputing", consensus_recompute)))
 
 
 def _open(path: Path, encoding: str) -> TextIO:
@@ -70,7 +76,12 @@ async def _consensus_estimate(args: argparse.Namespace, settings: Settings) -> i
 
 
 async def _consensus_evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    with _open(args.claims, args.encoding) as claims, _open(args.truth, args.encoding) as truth:
+    size = args.claims.stat().st_size if args.claims.is_file() else 0
+    with (
+        _open(args.claims, args.encoding) as opened,
+        _open(args.truth, args.encoding) as truth,
+        progress.reading(opened, "reading claims", size) as claims,
+    ):
         try:
             report = offline.evaluate(claims, truth, args.tolerance, numbers_only=args.numbers_only, scale=args.scale)
         except UnicodeDecodeError as error:

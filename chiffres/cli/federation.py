@@ -3,54 +3,70 @@
 from __future__ import annotations
 
 import argparse
-import json
-from datetime import UTC, datetime
+from typing import Final
 
 from actors import follows, notes, store
 from actors.actor import Actor, ActorError
 from chiffres.app import Federation
+from chiffres.cli import table
 from chiffres.cli.common import with_federation
+from chiffres.cli.handles import handles, shown
 from fedi.database import Pool
+from figures.markup import strip_markup
 from inbox.remote import ActorUnavailable
+
+#: How much of a post ``inbox`` reads, and how long a line it prints of it.
+_READ: Final = 20_000
+_LINE: Final = 200
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     listed = commands.add_parser("follows", help="follow requests and relations").add_subparsers(
-        dest="follows", required=True
+        dest="follows", required=True, metavar="ACTION"
     )
     show = listed.add_parser(
         "list", help="a header, then one line per follow: id, follower, state, followee, requested, answered (UTC)"
     )
-    show.add_argument("--pending", action="store_true")
-    show.add_argument("--as", dest="as_name")
+    show.add_argument("--pending", action="store_true", help="only the requests still waiting for an answer")
+    show.add_argument("--as", dest="as_name", metavar="NAME", help="only the follows of and by this local actor")
+    table.add_json(show)
     show.set_defaults(run=with_federation(follows_list))
     approve = listed.add_parser("approve", help="accept follow requests (sends Accept)")
-    approve.add_argument("ids", nargs="*", type=int, metavar="FOLLOW_ID")
+    approve.add_argument("ids", nargs="*", type=int, metavar="FOLLOW_ID", help="the ids follows list shows")
     approve.add_argument("--all", action="store_true", help="every pending request")
-    approve.add_argument("--as", dest="as_name")
+    approve.add_argument("--as", dest="as_name", metavar="NAME", help="only requests to this local actor")
     approve.set_defaults(run=with_federation(lambda a, f: follows_answer(a, f, True)))
     refuse = listed.add_parser("reject", help="refuse or revoke follows (sends Reject)")
-    refuse.add_argument("ids", nargs="*", type=int, metavar="FOLLOW_ID")
+    refuse.add_argument("ids", nargs="*", type=int, metavar="FOLLOW_ID", help="the ids follows list shows")
     refuse.add_argument("--all", action="store_true", help="every pending request")
-    refuse.add_argument("--as", dest="as_name")
+    refuse.add_argument("--as", dest="as_name", metavar="NAME", help="only follows of this local actor")
     refuse.set_defaults(run=with_federation(lambda a, f: follows_answer(a, f, False)))
     for name, action, text in (
-        ("follow", follow, "follow someone (handle or URL)"),
+        ("follow", follow, "follow someone (handle or URL); prints the follow's id, whom, and its state"),
         ("unfollow", unfollow, "stop following someone"),
     ):
         sub = commands.add_parser(name, help=text)
-        sub.add_argument("--as", dest="as_name", required=True)
-        sub.add_argument("target", metavar="HANDLE_OR_URL")
+        sub.add_argument("--as", dest="as_name", required=True, metavar="NAME", help="the local actor who follows")
+        sub.add_argument(
+            "target", metavar="HANDLE_OR_URL", help="a local name, @name@host, or an actor URL, here or elsewhere"
+        )
         sub.set_defaults(run=with_federation(action))
-    post = commands.add_parser("note", help="publish a plain note")
-    post.add_argument("--as", dest="as_name", required=True)
-    post.add_argument("--visibility", choices=("followers", "public"), default="followers")
-    post.add_argument("text")
+    post = commands.add_parser("note", help="publish a plain note; prints its id")
+    post.add_argument("--as", dest="as_name", required=True, metavar="NAME", help="the local actor who posts it")
+    post.add_argument(
+        "--visibility",
+        choices=("followers", "public"),
+        default="followers",
+        help="who may read it: approved followers (default) or anyone",
+    )
+    post.add_argument("text", metavar="TEXT", help="what the note says (plain text)")
     post.set_defaults(run=with_federation(note))
-    inbox = commands.add_parser("inbox", help="what an actor received")
-    inbox.add_argument("--as", dest="as_name", required=True)
-    inbox.add_argument("--json", action="store_true", help="one JSON activity per line")
-    inbox.add_argument("--limit", type=int, default=20)
+    inbox = commands.add_parser(
+        "inbox", help="what an actor received, newest first, under a header: received, type, from, text"
+    )
+    inbox.add_argument("--as", dest="as_name", required=True, metavar="NAME", help="the local actor whose inbox")
+    table.add_json(inbox)  # each object also holds the activity as received
+    inbox.add_argument("--limit", type=int, default=20, metavar="N", help="at most N activities (default 20)")
     inbox.set_defaults(run=with_federation(received))
 
 
@@ -58,17 +74,25 @@ async def _actor(pool: Pool, name: str | None) -> Actor | None:
     return await store.get(pool, name) if name else None
 
 
-def _when(moment: datetime | None) -> str:
-    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M}" if moment else "-"
-
-
 async def follows_list(args: argparse.Namespace, fed: Federation) -> None:
     instance = fed.instance
     actor = await _actor(instance.pool, args.as_name)
-    print("id\tfollower\tstate\tfollowee\trequested\tanswered")
-    for follow in await follows.listing(instance.pool, instance.urls, actor=actor, pending_only=args.pending):
-        when = f"{_when(follow.created_at)}\t{_when(follow.answered_at)}"
-        print(f"{follow.id}\t{follow.follower}\t{follow.state}\t{follow.followee}\t{when}")
+    found = await follows.listing(instance.pool, instance.urls, actor=actor, pending_only=args.pending)
+    known = await handles(instance.pool, instance.urls, [uri for f in found for uri in (f.follower, f.followee)])
+    rows = [
+        {
+            "id": follow.id,
+            "follower": shown(known, follow.follower),
+            "state": follow.state,
+            "followee": shown(known, follow.followee),
+            "requested": table.when(follow.created_at),
+            "answered": table.when(follow.answered_at),
+            "follower_url": follow.follower,
+            "followee_url": follow.followee,
+        }
+        for follow in found
+    ]
+    table.emit(("id", "follower", "state", "followee", "requested", "answered"), rows, as_json=args.json)
 
 
 async def follows_answer(args: argparse.Namespace, fed: Federation, approve: bool) -> None:
@@ -80,8 +104,10 @@ async def follows_answer(args: argparse.Namespace, fed: Federation, approve: boo
     if not ids:
         raise ActorError("no follow to answer (give FOLLOW_ID… or --all)")
     answer = follows.approve if approve else follows.reject
-    for follow in await answer(instance.pool, instance.urls, ids, instance.clock, actor):
-        print(f"{follow.id}\t{follow.follower}\t{follow.state}")
+    answered = await answer(instance.pool, instance.urls, ids, instance.clock, actor)
+    known = await handles(instance.pool, instance.urls, [follow.follower for follow in answered])
+    for follow in answered:
+        print(f"{follow.id}\t{shown(known, follow.follower)}\t{follow.state}")
 
 
 async def _target(fed: Federation, handle_or_url: str) -> tuple[str, str]:
@@ -109,7 +135,8 @@ async def follow(args: argparse.Namespace, fed: Federation) -> None:
     actor = await store.get(instance.pool, args.as_name)
     target, inbox = await _target(fed, args.target)
     made = await follows.follow(instance.pool, instance.urls, actor, target, inbox, instance.clock)
-    print(f"{made.id}\t{made.followee}\t{made.state}")
+    known = await handles(instance.pool, instance.urls, [made.followee])
+    print(f"{made.id}\t{shown(known, made.followee)}\t{made.state}")
 
 
 async def unfollow(args: argparse.Namespace, fed: Federation) -> None:
@@ -117,7 +144,8 @@ async def unfollow(args: argparse.Namespace, fed: Federation) -> None:
     actor = await store.get(instance.pool, args.as_name)
     target, _ = await _target(fed, args.target)
     gone = await follows.unfollow(instance.pool, instance.urls, actor, target, instance.clock)
-    print(f"{gone.id}\t{gone.followee}\tundone")
+    known = await handles(instance.pool, instance.urls, [gone.followee])
+    print(f"{gone.id}\t{shown(known, gone.followee)}\tundone")
 
 
 async def note(args: argparse.Namespace, fed: Federation) -> None:
@@ -136,12 +164,36 @@ async def received(args: argparse.Namespace, fed: Federation) -> None:
         "SELECT i.activity_id, i.type, i.actor, i.document, i.received_at FROM inbox_items t"
         " JOIN inbox_activities i ON i.id = t.activity WHERE t.actor_id = $1 ORDER BY i.id DESC LIMIT $2",
         actor.id,
-        args.limit,
+        max(args.limit, 0),
     )
-    for row in rows:
-        if args.json:
-            print(json.dumps(row["document"], ensure_ascii=False, separators=(",", ":")))
-            continue
-        obj = row["document"].get("object")
-        summary = obj.get("content", "") if isinstance(obj, dict) else obj
-        print(f"{row['received_at']:%Y-%m-%d %H:%M}\t{row['type']}\t{row['actor']}\t{summary}")
+    known = await handles(instance.pool, instance.urls, [row["actor"] for row in rows])
+    listed = [
+        {
+            "received": table.when(row["received_at"]),
+            "type": row["type"],
+            "from": shown(known, str(row["actor"])),
+            "text": readable(row["document"]),
+            "from_url": row["actor"],
+            "activity": row["document"],
+        }
+        for row in rows
+    ]
+    table.emit(("received", "type", "from", "text"), listed, as_json=args.json)
+
+
+def readable(document: object) -> str:
+    """What an activity says, as one bounded line of text: a post's HTML read as text, or the id of its object."""
+    obj = document.get("object") if isinstance(document, dict) else None
+    if isinstance(obj, dict):
+        content = obj.get("content")
+        raw = _text(content[:_READ]) if isinstance(content, str) else str(obj.get("id", ""))
+    else:
+        raw = str(obj) if obj is not None else ""
+    line = " ".join(raw[:_READ].split())
+    return line if len(line) <= _LINE else line[: _LINE - 1] + "…"
+
+
+def _text(markup: str) -> str:
+    """A post's words, then the links it gave (a source), which the words leave out."""
+    stripped = strip_markup(markup)
+    return " ".join((stripped.text, *stripped.links))

@@ -7,62 +7,81 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import datetime
+from typing import Final
 
 from actors import store, tokens
 from actors.actor import Actor
 from chiffres.app import Federation
-from chiffres.cli.common import with_federation
+from chiffres.cli import table
+from chiffres.cli.common import FIGURE_HELP, figure_uri, with_federation
 from figures.figure import FigureValidationError, format_value
 from figures.numbers import Lang
 from ledger.publication import NotAMember, PublicationError, Publisher
 
+_PERIODS: Final = "2026, 2026-05, 2026-Q2, 2026-05-14 or an interval a/b"
+_ACTING: Final = "the local actor acting (default: the figure's author)"
+
 
 def _figure_fields(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    parser.add_argument("--value", required=required)
-    parser.add_argument("--unit", required=required)
-    parser.add_argument("--measures", required=required, help="what is measured")
-    parser.add_argument("--source", required=required, help="URL of the source")
-    parser.add_argument("--source-title")
-    parser.add_argument("--place")
-    parser.add_argument("--period", help="2026, 2026-05, 2026-Q2, 2026-05-14 or an interval a/b")
-    parser.add_argument("--method")
-    parser.add_argument("--tag", action="append", dest="tags", metavar="TAG")
-    parser.add_argument("--lang", choices=("fr", "en"))
+    """The figure's fields: all but the optional ones required to publish; any of them changes it on update."""
+    kept = "" if required else " (unchanged if not given)"
+    parser.add_argument("--value", required=required, metavar="V", help="the value, e.g. 812 or 12,5" + kept)
+    parser.add_argument("--unit", required=required, metavar="U", help="its unit, e.g. €/mois, %%, kg" + kept)
+    parser.add_argument("--measures", required=required, metavar="TEXT", help="what is measured" + kept)
+    parser.add_argument("--source", required=required, metavar="URL", help="URL of the source" + kept)
+    parser.add_argument("--source-title", metavar="TEXT", help="the source's title, shown as its link")
+    parser.add_argument("--place", required=required, metavar="PLACE", help="where: a place name" + kept)
+    parser.add_argument("--period", required=required, metavar="PERIOD", help=f"when: {_PERIODS}{kept}")
+    parser.add_argument("--method", metavar="TEXT", help="how the figure was obtained")
+    parser.add_argument(
+        "--tag", action="append", dest="tags", metavar="TAG", help="a hashtag, without #; repeat for several"
+    )
+    parser.add_argument("--lang", choices=("fr", "en"), help="the language of its text (default: the instance's)")
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     figure = commands.add_parser("figure", help="publish and manage figures").add_subparsers(
-        dest="figure", required=True
+        dest="figure", required=True, metavar="ACTION"
     )
     publish = figure.add_parser("publish", help="publish a figure into a group; prints its id")
-    publish.add_argument("--as", dest="as_name", required=True)
-    publish.add_argument("--group", required=True)
+    publish.add_argument("--as", dest="as_name", required=True, metavar="NAME", help="the member who publishes it")
+    publish.add_argument("--group", required=True, metavar="GROUP", help="the group it goes to (NAME a member of it)")
     _figure_fields(publish, required=True)
     publish.set_defaults(run=with_federation(figure_publish))
     update = figure.add_parser("update", help="publish a new version of a figure")
-    update.add_argument("id", metavar="ID")
-    update.add_argument("--as", dest="as_name")
+    update.add_argument("id", metavar="FIGURE", help=FIGURE_HELP)
+    update.add_argument("--as", dest="as_name", metavar="NAME", help=_ACTING)
     _figure_fields(update, required=False)
     update.set_defaults(run=with_federation(figure_update))
     delete = figure.add_parser("delete", help="delete a figure (leaves a tombstone)")
-    delete.add_argument("id", metavar="ID")
-    delete.add_argument("--as", dest="as_name")
+    delete.add_argument("id", metavar="FIGURE", help=FIGURE_HELP)
+    delete.add_argument("--as", dest="as_name", metavar="NAME", help=_ACTING)
     delete.set_defaults(run=with_federation(figure_delete))
     show = figure.add_parser("show", help="show a figure")
-    show.add_argument("id", metavar="ID")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("id", metavar="FIGURE", help=FIGURE_HELP)
+    show.add_argument("--json", action="store_true", help="the figure's Note, as followers receive it")
     show.set_defaults(run=with_federation(figure_show))
-    token = commands.add_parser("token", help="API tokens").add_subparsers(dest="token", required=True)
+    token = commands.add_parser("token", help="API tokens").add_subparsers(
+        dest="token", required=True, metavar="ACTION"
+    )
     create = token.add_parser("create", help="create an API token for a member; prints it once")
-    create.add_argument("--as", dest="as_name", required=True)
-    create.add_argument("--label", default="")
-    create.add_argument("--expires", help="a span (12h, 30d, 2w) or an ISO date or date-time (UTC); default never")
+    create.add_argument("--as", dest="as_name", required=True, metavar="NAME", help="the member the token acts as")
+    create.add_argument("--label", default="", metavar="TEXT", help="what the token is for, shown in its listing")
+    create.add_argument(
+        "--expires",
+        metavar="WHEN",
+        help="a span (12h, 30d, 2w) or an ISO date or date-time (UTC); default never",
+    )
     create.set_defaults(run=with_federation(token_create))
-    listed = token.add_parser("list", help="a member's tokens: id, state, created, last used, expires, label")
-    listed.add_argument("--as", dest="as_name", required=True)
+    listed = token.add_parser(
+        "list", help="a member's tokens under a header: id, state, created, last used, expires, label"
+    )
+    listed.add_argument("--as", dest="as_name", required=True, metavar="NAME", help="the member whose tokens")
+    table.add_json(listed)
     listed.set_defaults(run=with_federation(token_list))
     revoke = token.add_parser("revoke", help="revoke a token by the id its listing shows")
-    revoke.add_argument("id", type=int, metavar="ID")
+    revoke.add_argument("id", type=int, metavar="ID", help="the token's id, as token list shows it")
     revoke.set_defaults(run=with_federation(token_revoke))
 
 
@@ -93,15 +112,6 @@ def _lang_of(value: str) -> Lang:
     return "en" if value == "en" else "fr"
 
 
-async def _figure_uri(fed: Federation, ident: str) -> str:
-    if ident.isdigit():
-        uri = await fed.instance.pool.fetchval("SELECT uri FROM figures WHERE id = $1", int(ident))
-        if uri is None:
-            raise PublicationError(f"no figure {ident}")
-        return str(uri)
-    return ident
-
-
 async def _acting(fed: Federation, name: str | None, uri: str) -> Actor:
     """The actor named, or else the figure's author (an admin acts on the author's behalf)."""
     if name:
@@ -127,7 +137,7 @@ async def figure_publish(args: argparse.Namespace, fed: Federation) -> None:
 
 
 async def figure_update(args: argparse.Namespace, fed: Federation) -> None:
-    uri = await _figure_uri(fed, args.id)
+    uri = await figure_uri(fed, args.id)
     actor = await _acting(fed, args.as_name, uri)
     try:
         made = await _publisher(fed).update(uri, _fields(args), actor, args.lang)
@@ -137,13 +147,13 @@ async def figure_update(args: argparse.Namespace, fed: Federation) -> None:
 
 
 async def figure_delete(args: argparse.Namespace, fed: Federation) -> None:
-    uri = await _figure_uri(fed, args.id)
+    uri = await figure_uri(fed, args.id)
     await _publisher(fed).delete(uri, await _acting(fed, args.as_name, uri))
     print(f"{uri}\tdeleted")
 
 
 async def figure_show(args: argparse.Namespace, fed: Federation) -> None:
-    uri = await _figure_uri(fed, args.id)
+    uri = await figure_uri(fed, args.id)
     shown = await _publisher(fed).get(uri)
     if args.json:
         print(json.dumps(shown.note, ensure_ascii=False, indent=2))
@@ -165,10 +175,22 @@ async def token_create(args: argparse.Namespace, fed: Federation) -> None:
 async def token_list(args: argparse.Namespace, fed: Federation) -> None:
     instance = fed.instance
     actor, now = await store.get(instance.pool, args.as_name), instance.clock()
-    for found in await tokens.listing(instance.pool, actor.id):
-        moments = (found.created_at, found.last_used_at, found.expires_at)
-        shown = "\t".join(tokens.iso(moment) if moment else "-" for moment in moments)
-        print(f"{found.id}\t{found.state(now)}\t{shown}\t{found.label}")
+    rows = [
+        {
+            "id": found.id,
+            "state": found.state(now),
+            "created": _iso(found.created_at),
+            "last_used": _iso(found.last_used_at),
+            "expires": _iso(found.expires_at),
+            "label": found.label,
+        }
+        for found in await tokens.listing(instance.pool, actor.id)
+    ]
+    table.emit(("id", "state", "created", "last_used", "expires", "label"), rows, as_json=args.json)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return tokens.iso(moment) if moment else None
 
 
 async def token_revoke(args: argparse.Namespace, fed: Federation) -> None:

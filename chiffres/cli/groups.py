@@ -8,19 +8,20 @@ message each of them receives names the request's id for that.
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 
 from actors import membership, store
 from chiffres.app import Federation
+from chiffres.cli import table
 from chiffres.cli.common import with_federation
+from chiffres.cli.handles import handles, shown
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     group = commands.add_parser("group", help="how groups are joined and who moderates them").add_subparsers(
-        dest="group", required=True
+        dest="group", required=True, metavar="ACTION"
     )
     policy = group.add_parser("policy", help="show or set how a follow of the group is answered")
-    policy.add_argument("name", metavar="GROUP")
+    policy.add_argument("name", metavar="GROUP", help="the group's name")
     policy.add_argument(
         "policy",
         nargs="?",
@@ -30,23 +31,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     policy.set_defaults(run=with_federation(policy_command))
     moderator = group.add_parser("moderator", help="members who answer the group's follow requests").add_subparsers(
-        dest="moderator", required=True
+        dest="moderator", required=True, metavar="ACTION"
     )
     for action, text in (("add", "make a member a moderator"), ("remove", "no longer a moderator")):
         sub = moderator.add_parser(action, help=text)
-        sub.add_argument("name", metavar="GROUP")
-        sub.add_argument("member", metavar="MEMBER")
+        sub.add_argument("name", metavar="GROUP", help="the group's name")
+        sub.add_argument("member", metavar="MEMBER", help="a local member of the group, by name")
         sub.set_defaults(run=with_federation(moderator_command))
-    listed = moderator.add_parser("list", help="one line per moderator: name, added")
-    listed.add_argument("name", metavar="GROUP")
+    listed = moderator.add_parser("list", help="the moderators under a header: name, added")
+    listed.add_argument("name", metavar="GROUP", help="the group's name")
+    table.add_json(listed)
     listed.set_defaults(run=with_federation(moderator_list))
-    pending = group.add_parser("pending", help="one line per waiting request: id, follower, requested")
-    pending.add_argument("name", metavar="GROUP")
+    pending = group.add_parser("pending", help="the waiting requests under a header: id, follower, requested")
+    pending.add_argument("name", metavar="GROUP", help="the group's name")
+    table.add_json(pending)
     pending.set_defaults(run=with_federation(pending_list))
-
-
-def _when(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M}"
 
 
 async def policy_command(args: argparse.Namespace, fed: Federation) -> None:
@@ -74,12 +73,25 @@ async def moderator_command(args: argparse.Namespace, fed: Federation) -> None:
 
 async def moderator_list(args: argparse.Namespace, fed: Federation) -> None:
     pool = fed.instance.pool
-    for moderator in await membership.moderators(pool, await store.get(pool, args.name)):
-        print(f"{moderator.name}\t{_when(moderator.added_at)}")
+    rows = [
+        {"name": moderator.name, "added": table.when(moderator.added_at)}
+        for moderator in await membership.moderators(pool, await store.get(pool, args.name))
+    ]
+    table.emit(("name", "added"), rows, as_json=args.json)
 
 
 async def pending_list(args: argparse.Namespace, fed: Federation) -> None:
     instance = fed.instance
     group = await store.get(instance.pool, args.name)
-    for waiting in await membership.pending_for(instance.pool, instance.urls, group):
-        print(f"{waiting.id}\t{waiting.follower}\t{_when(waiting.created_at)}")
+    waiting = await membership.pending_for(instance.pool, instance.urls, group)
+    known = await handles(instance.pool, instance.urls, [request.follower for request in waiting])
+    rows = [
+        {
+            "id": request.id,
+            "follower": shown(known, request.follower),
+            "requested": table.when(request.created_at),
+            "follower_url": request.follower,
+        }
+        for request in waiting
+    ]
+    table.emit(("id", "follower", "requested"), rows, as_json=args.json)

@@ -8,6 +8,7 @@ from actors import store
 from actors.actor import ActorError
 from chiffres import server
 from chiffres.app import build_app, federation, job_handlers, worker_loops
+from chiffres.cli import table
 from fedi.config import Settings
 from ledger import pinned
 
@@ -81,10 +82,17 @@ async def actor_create(args: argparse.Namespace, settings: Settings) -> int:
 async def actor_list(args: argparse.Namespace, settings: Settings) -> int:
     prepared = await server.prepare(settings, serving=False)
     try:
-        domain = prepared.instance.urls.domain
-        for actor in await store.listing(prepared.instance.pool):
-            extra = f"\t{actor.visibility}" if actor.kind == "group" else ""
-            print(f"@{actor.name}@{domain}\t{actor.kind}\t{prepared.instance.urls.actor(actor.name)}{extra}")
+        urls = prepared.instance.urls
+        rows = [
+            {
+                "handle": f"@{actor.name}@{urls.domain}",
+                "kind": actor.kind,
+                "url": urls.actor(actor.name),
+                "visibility": actor.visibility if actor.kind == "group" else None,
+            }
+            for actor in await store.listing(prepared.instance.pool)
+        ]
+        table.emit(("handle", "kind", "url", "visibility"), rows, as_json=args.json)
     finally:
         await prepared.database.close()
     return 0

@@ -7,11 +7,12 @@ does not read as "contributed nothing"."""
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 
 from actors import store
 from chiffres.app import Federation
+from chiffres.cli import table
 from chiffres.cli.common import with_federation
+from chiffres.cli.handles import handles, shown
 from fedi.database import Pool
 from fedi.urls import Urls
 from ledger import reciprocity
@@ -28,19 +29,25 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     actions = ledger.add_subparsers(dest="ledger", required=True)
     show = actions.add_parser("show", help="what an actor or a server did, per group, under a header line")
     show.add_argument("who", metavar="ACTOR_OR_DOMAIN", help="@name, @name@domain, an actor URL or a domain")
-    show.add_argument("--days", type=int, default=DEFAULT_DAYS, help=f"the window (default {DEFAULT_DAYS})")
+    show.add_argument(
+        "--days", type=int, default=DEFAULT_DAYS, metavar="N", help=f"the window in days (default {DEFAULT_DAYS})"
+    )
+    table.add_json(show)
     show.set_defaults(run=with_federation(ledger_show))
     top = actions.add_parser("top", help="a group's contributors and readers, most contributions first")
-    top.add_argument("group")
-    top.add_argument("--days", type=int, default=DEFAULT_DAYS, help=f"the window (default {DEFAULT_DAYS})")
-    top.add_argument("--limit", type=int, default=20)
+    top.add_argument("group", metavar="GROUP", help="the group's name")
+    top.add_argument(
+        "--days", type=int, default=DEFAULT_DAYS, metavar="N", help=f"the window in days (default {DEFAULT_DAYS})"
+    )
+    top.add_argument("--limit", type=int, default=20, metavar="N", help="at most N lines (default 20)")
+    table.add_json(top)
     top.set_defaults(run=with_federation(ledger_top))
 
 
 async def ledger_show(args: argparse.Namespace, fed: Federation) -> None:
     instance = fed.instance
     who = await resolve(instance.pool, instance.urls, args.who, dev=instance.settings.dev)
-    _print(await reciprocity.show(instance.pool, who, instance.clock(), args.days))
+    await _print(fed, await reciprocity.show(instance.pool, who, instance.clock(), args.days), as_json=args.json)
 
 
 async def ledger_top(args: argparse.Namespace, fed: Federation) -> None:
@@ -49,7 +56,8 @@ async def ledger_top(args: argparse.Namespace, fed: Federation) -> None:
     if group.kind != "group":
         raise ReciprocityError(f"{group.name} is not a group")
     group_uri = instance.urls.actor(group.name)
-    _print(await reciprocity.top(instance.pool, group_uri, instance.clock(), args.days, args.limit))
+    tallies = await reciprocity.top(instance.pool, group_uri, instance.clock(), args.days, args.limit)
+    await _print(fed, tallies, as_json=args.json)
 
 
 async def resolve(pool: Pool, urls: Urls, raw: str, *, dev: bool) -> str:
@@ -86,19 +94,18 @@ async def resolve(pool: Pool, urls: Urls, raw: str, *, dev: bool) -> str:
     return domain
 
 
-def _print(tallies: list[Tally]) -> None:
-    print(HEADER)
-    for tally in tallies:
-        print(_row(tally))
+async def _print(fed: Federation, tallies: list[Tally], *, as_json: bool) -> None:
+    """Groups and actors by their handle (a server by its domain); ``--json`` keeps their URLs too."""
+    uris = [uri for tally in tallies for uri in (tally.group_uri, tally.who)]
+    known = await handles(fed.instance.pool, fed.instance.urls, uris)
+    table.emit(HEADER.split("\t"), [_row(tally, known) for tally in tallies], as_json=as_json)
 
 
-def _row(tally: Tally) -> str:
-    counts = [str(tally.counts[kind]) for kind in CONTRIBUTIONS[:4]]
-    counts += [str(tally.moved), str(tally.counts["source"])]
-    counts += [str(tally.counts[kind]) for kind in CONSULTATIONS]
-    last = (_when(tally.last_contribution), _when(tally.last_consultation))
-    return "\t".join((tally.group_uri, tally.who, *counts, *last))
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else "-"
+def _row(tally: Tally, known: dict[str, str]) -> dict[str, object]:
+    counts: list[int] = [tally.counts[kind] for kind in CONTRIBUTIONS[:4]]
+    counts += [tally.moved, tally.counts["source"]]
+    counts += [tally.counts[kind] for kind in CONSULTATIONS]
+    last = (table.when(tally.last_contribution), table.when(tally.last_consultation))
+    names = (shown(known, tally.group_uri), shown(known, tally.who))
+    row: dict[str, object] = dict(zip(HEADER.split("\t"), (*names, *counts, *last), strict=True))
+    return {**row, "group_url": tally.group_uri, "who_url": tally.who}

@@ -11,23 +11,26 @@ import argparse
 
 from actors import store
 from chiffres.app import Federation
+from chiffres.cli import table
 from chiffres.cli.common import with_federation
 from ledger import reciprocity_policy
 from ledger.enforcement import Enforcement
 from ledger.reciprocity import ReciprocityError
 
-HEADER = "\t".join(("group", "follow", "follower", "who", "consultations", "contributions", "action"))
+COLUMNS = ("group", "follow", "follower", "who", "consultations", "contributions", "action")
+HEADER = "\t".join(COLUMNS)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     reciprocity = commands.add_parser("reciprocity", help="enforce the reciprocity charter").add_subparsers(
-        dest="reciprocity", required=True
+        dest="reciprocity", required=True, metavar="ACTION"
     )
     check = reciprocity.add_parser(
         "check", help="remind, revoke or restore followers per the policy (reciprocity.toml), one line each"
     )
     check.add_argument("group", metavar="GROUP", nargs="?", help="one group (default: every group)")
     check.add_argument("--dry-run", action="store_true", help="print what would be done and do nothing")
+    table.add_json(check)
     check.set_defaults(run=with_federation(check_command))
 
 
@@ -38,11 +41,16 @@ async def check_command(args: argparse.Namespace, fed: Federation) -> None:
         raise ReciprocityError(f"{name} is not a group")
     policies = reciprocity_policy.load(instance.settings.data_dir)
     decisions = await Enforcement(instance).tick(group=name, dry_run=args.dry_run, policies=policies)
-    print(HEADER)
-    for decision in decisions:
-        counts = (str(decision.consultations), str(decision.contributions))
-        print(
-            "\t".join(
-                (decision.group, str(decision.follow_id), decision.follower, decision.who, *counts, decision.action)
-            )
-        )
+    rows = [
+        {
+            "group": decision.group,
+            "follow": decision.follow_id,
+            "follower": decision.follower,
+            "who": decision.who,
+            "consultations": decision.consultations,
+            "contributions": decision.contributions,
+            "action": decision.action,
+        }
+        for decision in decisions
+    ]
+    table.emit(COLUMNS, rows, as_json=args.json)

@@ -7,22 +7,23 @@ import argparse
 from actors import relays
 from actors.actor import ActorError
 from chiffres.app import Federation
+from chiffres.cli import table
 from chiffres.cli.common import with_federation
 from inbox.remote import ActorUnavailable
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     relay = commands.add_parser("relay", help="relays that rebroadcast public figures").add_subparsers(
-        dest="relay", required=True
+        dest="relay", required=True, metavar="ACTION"
     )
     add = relay.add_parser("add", help="subscribe the instance actor to a relay (its inbox URL or its actor URL)")
-    add.add_argument("url", metavar="URL")
+    add.add_argument("url", metavar="URL", help="the relay's inbox URL (Mastodon style) or actor URL (LitePub)")
     add.set_defaults(run=with_federation(relay_add))
-    relay.add_parser("list", help="one line per relay: inbox, state, relay actor").set_defaults(
-        run=with_federation(relay_list)
-    )
+    listed = relay.add_parser("list", help="relays under a header: inbox, state, actor")
+    table.add_json(listed)
+    listed.set_defaults(run=with_federation(relay_list))
     remove = relay.add_parser("remove", help="leave a relay (sends Undo of our Follow)")
-    remove.add_argument("url", metavar="URL")
+    remove.add_argument("url", metavar="URL", help="the relay's inbox URL, as relay list shows it")
     remove.set_defaults(run=with_federation(relay_remove))
 
 
@@ -42,8 +43,11 @@ async def relay_add(args: argparse.Namespace, fed: Federation) -> None:
 
 
 async def relay_list(args: argparse.Namespace, fed: Federation) -> None:
-    for subscription in await relays.listing(fed.instance.pool):
-        print(f"{subscription.inbox}\t{subscription.state}\t{subscription.actor or '-'}")
+    rows = [
+        {"inbox": subscription.inbox, "state": subscription.state, "actor": subscription.actor}
+        for subscription in await relays.listing(fed.instance.pool)
+    ]
+    table.emit(("inbox", "state", "actor"), rows, as_json=args.json)
 
 
 async def relay_remove(args: argparse.Namespace, fed: Federation) -> None:

@@ -6,53 +6,74 @@ which ``answer`` and ``close`` take, as the listing shows them."""
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+import uuid
 
 from actors import store
 from actors.actor import ActorError
 from chiffres.app import Federation
+from chiffres.cli import table
 from chiffres.cli.common import with_federation
+from chiffres.cli.handles import handles, shown
 from figures.figure import FigureValidationError
 from figures.note import Contributor
 from figures.numbers import Lang
 from ledger import pinned
 from ledger.publication import NotAMember, PublicationError, Publisher
-from ledger.requests import LISTINGS, Request, Requests, wanted
+from ledger.requests import LISTINGS, Requests, wanted
 
-_HEADER = "id\tstatus\tcreated\tmeasures\tplace\tperiod\tunit\tasker\tanswer"
+COLUMNS = ("id", "status", "created", "measures", "place", "period", "unit", "asker", "answer")
+_REQUEST_HELP = "the request: its id (as request list shows it), its URI or its uuid"
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     request = commands.add_parser("request", help="ask for figures and answer requests").add_subparsers(
-        dest="request", required=True
+        dest="request", required=True, metavar="ACTION"
     )
     ask = request.add_parser("ask", help="ask a group for a figure; prints the request, or the figure held")
-    ask.add_argument("--as", dest="as_name", required=True, metavar="MEMBER")
-    ask.add_argument("--group", required=True)
-    ask.add_argument("--measures", required=True, help="what the figure measures")
-    ask.add_argument("--place", required=True)
-    ask.add_argument("--period", required=True, help="2026, 2026-05, 2026-Q2, 2026-05-14 or an interval a/b")
-    ask.add_argument("--unit", help="the unit expected")
+    ask.add_argument("--as", dest="as_name", required=True, metavar="MEMBER", help="the member who asks")
+    ask.add_argument("--group", required=True, metavar="GROUP", help="the group asked")
+    ask.add_argument("--measures", required=True, metavar="TEXT", help="what the figure measures")
+    ask.add_argument("--place", required=True, metavar="PLACE", help="where: a place name")
+    ask.add_argument(
+        "--period", required=True, metavar="PERIOD", help="when: 2026, 2026-05, 2026-Q2, 2026-05-14 or an interval a/b"
+    )
+    ask.add_argument("--unit", metavar="U", help="the unit expected")
     ask.set_defaults(run=with_federation(request_ask))
     answer = request.add_parser("answer", help="answer a request with a figure; prints the figure")
-    answer.add_argument("id", metavar="REQUEST", help="its id (as listed) or URI")
-    answer.add_argument("--as", dest="as_name", required=True, metavar="MEMBER")
-    answer.add_argument("--value", required=True)
-    answer.add_argument("--unit", required=True)
-    answer.add_argument("--source", required=True, help="URL of the source")
+    answer.add_argument("id", metavar="REQUEST", help=_REQUEST_HELP)
+    answer.add_argument("--as", dest="as_name", required=True, metavar="MEMBER", help="the member who answers")
+    answer.add_argument("--value", required=True, metavar="V", help="the value found")
+    answer.add_argument("--unit", required=True, metavar="U", help="its unit")
+    answer.add_argument("--source", required=True, metavar="URL", help="URL of the source")
     answer.set_defaults(run=with_federation(request_answer))
     close = request.add_parser("close", help="close a request nobody will answer")
-    close.add_argument("id", metavar="REQUEST")
+    close.add_argument("id", metavar="REQUEST", help=_REQUEST_HELP)
     close.set_defaults(run=with_federation(request_close))
     listed = request.add_parser("list", help="a group's requests, newest first, under a header line")
-    listed.add_argument("group")
-    listed.add_argument("--status", choices=LISTINGS, help="stale: open for more than 30 days")
+    listed.add_argument("group", metavar="GROUP", help="the group's name")
+    listed.add_argument("--status", choices=LISTINGS, help="only these; stale: open for more than 30 days")
+    table.add_json(listed)
     listed.set_defaults(run=with_federation(request_list))
     pin = request.add_parser(
         "pin", help='pin the group\'s "ask here" post, whose replies ask for figures (made with the group)'
     )
-    pin.add_argument("group")
+    pin.add_argument("group", metavar="GROUP", help="the group's name")
     pin.set_defaults(run=with_federation(request_pin))
+
+
+async def _reference(fed: Federation, ref: str) -> str:
+    """A request's number or URI, as ``ledger.requests`` takes it, from its number, URI or uuid."""
+    text = ref.strip()
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return text
+    found = await fed.instance.pool.fetchval(
+        "SELECT uri FROM requests WHERE uri = $1 OR uri LIKE $2 ORDER BY uri = $1 DESC, id LIMIT 1",
+        fed.instance.urls.object(text.lower()),
+        f"%/{text.lower()}",
+    )
+    return str(found) if found is not None else text
 
 
 def _lang(fed: Federation) -> Lang:
@@ -81,7 +102,7 @@ async def request_answer(args: argparse.Namespace, fed: Federation) -> None:
     member = await store.get(fed.instance.pool, args.as_name)
     fields = {"value": args.value, "unit": args.unit, "source": args.source}
     try:
-        request, figure = await _requests(fed).answer(args.id, member, fields, _lang(fed))
+        request, figure = await _requests(fed).answer(await _reference(fed, args.id), member, fields, _lang(fed))
     except FigureValidationError as error:
         reasons = "; ".join(f"{field}: {reason}" for field, reason in error.errors)
         raise PublicationError(f"invalid answer: {reasons}") from None
@@ -100,28 +121,30 @@ async def request_pin(args: argparse.Namespace, fed: Federation) -> None:
 
 
 async def request_close(args: argparse.Namespace, fed: Federation) -> None:
-    request = await _requests(fed).close(args.id)
+    request = await _requests(fed).close(await _reference(fed, args.id))
     print(f"{request.id}\tclosed")
 
 
 async def request_list(args: argparse.Namespace, fed: Federation) -> None:
-    group = await store.get(fed.instance.pool, args.group)
-    now = fed.instance.clock()
-    print(_HEADER)
-    for request in await _requests(fed).listing(fed.instance.urls.actor(group.name), args.status):
-        print(_row(request, now))
-
-
-def _row(request: Request, now: datetime) -> str:
-    cells = (
-        str(request.id),
-        request.state(now),
-        request.created_at.strftime("%Y-%m-%d"),
-        request.measures,
-        request.place or "-",
-        request.period or "-",
-        request.unit or "-",
-        request.asker,
-        request.answer_uri or "-",
-    )
-    return "\t".join(cells)
+    instance = fed.instance
+    group = await store.get(instance.pool, args.group)
+    now = instance.clock()
+    found = await _requests(fed).listing(instance.urls.actor(group.name), args.status)
+    known = await handles(instance.pool, instance.urls, [request.asker for request in found])
+    rows = [
+        {
+            "id": request.id,
+            "status": request.state(now),
+            "created": request.created_at.strftime("%Y-%m-%d"),
+            "measures": request.measures,
+            "place": request.place,
+            "period": request.period,
+            "unit": request.unit,
+            "asker": shown(known, request.asker),
+            "answer": request.answer_uri,
+            "uri": request.uri,
+            "asker_url": request.asker,
+        }
+        for request in found
+    ]
+    table.emit(COLUMNS, rows, as_json=args.json)

@@ -95,7 +95,7 @@ def _request_id(site: InstanceProcess, asker: str, measures: str) -> str:
     """The id of the open request that ``asker`` made for ``measures`` (``chiffres request list``)."""
     for line in site.cli("request", "list", "loyers", "--status", "open").stdout.splitlines()[1:]:
         cells = line.split("\t")
-        if cells[3] == measures and cells[7].endswith(f"/{asker}"):
+        if cells[3] == measures and cells[7] == f"@{asker}@{site.domain}":
             return cells[0]
     raise AssertionError(f"no open request of {asker} for {measures}")
 

@@ -87,7 +87,8 @@ def test_a_figure_is_named_by_its_url_uuid_or_number(cli: Cli, figure: str, data
     assert shown[0] == shown[1] == shown[2]
     code, out, _ = cli("consensus", "show", uuid)
     assert code == 0
-    line, *listed = out.splitlines()
+    line, header, *listed = out.splitlines()
+    assert header == "weight\tkind\tvalue\tunit\tread\tversion\tdomain\tactor"
     assert line.split("\t")[0] in {"confirmed", "corrected", "contested", "insufficient"}
     assert "contributors=3" in line.split("\t")
     assert len(listed) == 4
@@ -114,7 +115,7 @@ def test_a_claim_on_a_replaced_version_says_so(cli: Cli, figure: str) -> None:
     assert cli("consensus", "recompute")[0] == 0
     code, out, err = cli("consensus", "show", figure)
     assert code == 0, err
-    rows = {row.split("\t")[1]: row.split("\t") for row in out.splitlines()[1:]}
+    rows = {row.split("\t")[1]: row.split("\t") for row in out.splitlines()[2:]}
     assert rows["boost"][5] == "v1 (replaced)", "dan boosted 812, the first version"
     assert rows["publish"][5] == "v2"
     assert float(rows["boost"][0]) < float(rows["publish"][0]) / 10

@@ -37,12 +37,12 @@ def test_moderators_are_added_listed_and_removed(cli: Cli) -> None:
     cli("actor", "create", "loyers", "--group")
     cli("actor", "create", "alice")
     cli("actor", "create", "prix", "--group")
-    assert cli("group", "moderator", "list", "loyers") == (0, "", "")
+    assert cli("group", "moderator", "list", "loyers") == (0, "name\tadded\n", "")
     assert cli("group", "moderator", "add", "loyers", "alice") == (0, "loyers\talice\tadded\n", "")
     assert cli("group", "moderator", "add", "loyers", "alice") == (0, "loyers\talice\talready a moderator\n", "")
     code, out, _ = cli("group", "moderator", "list", "loyers")
     assert code == 0
-    assert re.fullmatch(rf"alice\t{_WHEN}\n", out), out
+    assert re.fullmatch(rf"name\tadded\nalice\t{_WHEN}\n", out), out
     assert cli("group", "moderator", "remove", "loyers", "alice") == (0, "loyers\talice\tremoved\n", "")
     assert cli("group", "moderator", "remove", "loyers", "alice") == (0, "loyers\talice\twas not a moderator\n", "")
     refused(cli("group", "moderator", "add", "nobody", "alice"), "no local actor named 'nobody'")
@@ -59,12 +59,12 @@ def test_waiting_requests_and_follows_show_their_dates(cli: Cli) -> None:
     follow_id = out.split("\t")[0]
     code, out, _ = cli("group", "pending", "loyers")
     assert code == 0
-    assert re.fullmatch(rf"{follow_id}\thttps://chiffres.test/actors/alice\t{_WHEN}\n", out), out
+    assert re.fullmatch(rf"id\tfollower\trequested\n{follow_id}\t@alice@chiffres.test\t{_WHEN}\n", out), out
     code, out, _ = cli("follows", "list")
     header, *rows = out.splitlines()
     assert header == "id\tfollower\tstate\tfollowee\trequested\tanswered"
-    assert re.fullmatch(rf"{follow_id}\t\S+/alice\tpending\t\S+/loyers\t{_WHEN}\t-", rows[0]), rows
+    assert re.fullmatch(rf"{follow_id}\t@alice@chiffres.test\tpending\t@loyers@chiffres.test\t{_WHEN}\t-", rows[0])
     assert cli("follows", "approve", follow_id, "--as", "loyers")[0] == 0
     code, out, _ = cli("follows", "list", "--as", "loyers")
-    assert re.fullmatch(rf"{follow_id}\t\S+/alice\taccepted\t\S+/loyers\t{_WHEN}\t{_WHEN}", out.splitlines()[1])
-    assert cli("group", "pending", "loyers") == (0, "", "")
+    assert re.fullmatch(rf"{follow_id}\t@alice\S+\taccepted\t@loyers\S+\t{_WHEN}\t{_WHEN}", out.splitlines()[1])
+    assert cli("group", "pending", "loyers") == (0, "id\tfollower\trequested\n", "")

@@ -64,7 +64,7 @@ def test_a_person_publishes_into_a_group_once_their_follow_is_approved(cli: Cli)
     code, out, _ = cli("follow", "--as", "alice", "loyers")
     assert code == 0
     follow_id, followee, state = out.strip().split("\t")
-    assert (followee, state) == ("https://chiffres.test/actors/loyers", "pending")
+    assert (followee, state) == ("@loyers@chiffres.test", "pending")
     refused(cli(*publish), "not an approved member")
     assert cli("follows", "approve", follow_id, "--as", "loyers")[0] == 0
     code, out, _ = cli(*publish)
@@ -81,13 +81,15 @@ def test_tokens_are_listed_revoked_and_may_expire(cli: Cli) -> None:
     assert cli("token", "create", "--as", "alice", "--expires", "2099-12-31")[0] == 0
     code, out, _ = cli("token", "list", "--as", "alice")
     assert code == 0
-    first, second = (line.split("\t") for line in out.strip().splitlines())
+    header, *lines = out.strip().splitlines()
+    assert header == "id\tstate\tcreated\tlast_used\texpires\tlabel"
+    first, second = (line.split("\t") for line in lines)
     assert (first[1], first[-1]) == ("live", "relevés du lundi")
     assert first[4] != "-", "an expiry"
     assert second[4] == "2099-12-31T00:00:00Z"
     assert secret.strip() not in out
     assert cli("token", "revoke", first[0]) == (0, f"{first[0]}\trevoked\n", "")
-    assert cli("token", "list", "--as", "alice")[1].splitlines()[0].split("\t")[1] == "revoked"
+    assert cli("token", "list", "--as", "alice")[1].splitlines()[1].split("\t")[1] == "revoked"
     refused(cli("token", "revoke", first[0]), f"no live token {first[0]}")
     refused(cli("token", "create", "--as", "alice", "--expires", "tomorrow"), "expiry")
     refused(cli("token", "create", "--as", "alice", "--expires", "2000-01-01"), "past")

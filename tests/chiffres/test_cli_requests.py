@@ -40,7 +40,7 @@ def test_a_member_asks_another_answers_and_the_request_is_listed_answered(member
         "Lyon",
         "2026-04/2026-06",
         "EUR/month",
-        "https://chiffres.test/actors/alice",
+        "@alice@chiffres.test",
     ]
     assert row[8] == "-"
 

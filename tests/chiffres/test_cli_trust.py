@@ -14,7 +14,7 @@ def test_trust_is_set_on_a_host_name(cli: Cli) -> None:
     assert out == "b.example\t0.0\n"
     code, out, _ = cli("trust", "list")
     assert code == 0
-    assert "b.example\t0.0" in out.splitlines()
+    assert "b.example\t0.0\t-" in out.splitlines()
 
 
 def test_urls_invalid_names_and_levels_out_of_range_are_refused(cli: Cli) -> None:

@@ -42,12 +42,14 @@ def bovine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BovineServer]:
 
 
 def _follows(instance: InstanceProcess, *args: str) -> list[list[str]]:
-    return [line.split("\t") for line in instance.cli("follows", "list", *args).stdout.splitlines()[1:] if line]
+    """id, follower, state, followee: the actors by their URL."""
+    rows = json.loads(instance.cli("follows", "list", *args, "--json").stdout)
+    return [[str(row["id"]), row["follower_url"], row["state"], row["followee_url"]] for row in rows]
 
 
 def _received_text(instance: InstanceProcess, name: str) -> str:
     return "\n".join(
-        json.dumps(json.loads(line)) for line in instance.cli("inbox", "--as", name, "--json").stdout.splitlines()
+        json.dumps(row["activity"]) for row in json.loads(instance.cli("inbox", "--as", name, "--json").stdout)
     )
 
 

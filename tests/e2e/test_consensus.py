@@ -35,7 +35,9 @@ def strict() -> Iterator[StrictReceiver]:
 def _follow_group(member_side: InstanceProcess, member: str, group_side: InstanceProcess) -> None:
     member_side.cli("follow", "--as", member, f"loyers@{group_side.domain}")
     eventually(
-        lambda: f"{member_side.base}/actors/{member}" in group_side.cli("follows", "list", "--pending").stdout,
+        lambda: (
+            f"{member_side.base}/actors/{member}" in group_side.cli("follows", "list", "--pending", "--json").stdout
+        ),
         what=f"{member}'s follow request",
     )
     group_side.cli("follows", "approve", "--all")
@@ -55,8 +57,8 @@ def _consensus(instance: InstanceProcess, figure: str) -> list[str]:
 
 def _updates_with_consensus(instance: InstanceProcess, member: str, figure: str) -> list[dict[str, object]]:
     found = []
-    for line in instance.cli("inbox", "--as", member, "--json", "--limit", "200").stdout.splitlines():
-        activity = json.loads(line)
+    for row in json.loads(instance.cli("inbox", "--as", member, "--json", "--limit", "200").stdout):
+        activity = row["activity"]
         obj = activity.get("object")
         is_update = activity.get("type") == "Update" and isinstance(obj, dict) and obj.get("id") == figure
         if is_update and isinstance(obj, dict) and isinstance(obj.get("consensus"), dict):
@@ -77,7 +79,9 @@ def test_corrections_from_two_domains_correct_the_figure(
     for side, member in ((b, "bea"), (b, "bruno"), (c, "cyril"), (c, "chloe"), (c, "camille")):
         _follow_group(side, member, a)
     strict.follow(f"@loyers@{a.domain}")
-    eventually(lambda: strict.user_id in a.cli("follows", "list", "--pending").stdout, what="the strict follow")
+    eventually(
+        lambda: strict.user_id in a.cli("follows", "list", "--pending", "--json").stdout, what="the strict follow"
+    )
     a.cli("follows", "approve", "--all")
     eventually(lambda: strict.following() == {f"{a.base}/actors/loyers": "accepted"}, what="the strict approval")
     a.cli("trust", "set", b.domain, "0.8")

@@ -45,13 +45,14 @@ async def _deliveries_of(instance: InstanceProcess, note_id: str) -> tuple[str, 
 
 
 def follows(instance: InstanceProcess, *args: str) -> list[list[str]]:
-    output = instance.cli("follows", "list", *args).stdout
-    return [line.split("\t") for line in output.splitlines()[1:] if line]  # past the header
+    """id, follower, state, followee: the actors by their URL."""
+    rows = json.loads(instance.cli("follows", "list", *args, "--json").stdout)
+    return [[str(row["id"]), row["follower_url"], row["state"], row["followee_url"]] for row in rows]
 
 
 def received(instance: InstanceProcess, name: str) -> list[dict[str, object]]:
     output = instance.cli("inbox", "--as", name, "--json", "--limit", "100").stdout
-    return [json.loads(line) for line in output.splitlines() if line]
+    return [row["activity"] for row in json.loads(output)]
 
 
 def received_object_ids(instance: InstanceProcess, name: str) -> set[str]:

@@ -55,14 +55,15 @@ def trio(
 
 
 def _follows_recorded(instance: InstanceProcess, alice: str, strict: str) -> bool:
-    listed = instance.cli("follows", "list").stdout
+    rows = json.loads(instance.cli("follows", "list", "--json").stdout)
+    listed = "\n".join(f"{row['follower_url']}\t{row['state']}\t{row['followee_url']}" for row in rows)
     return alice in listed and listed.count(strict) == 2
 
 
 def _received_notes(instance: InstanceProcess, name: str) -> dict[str, dict[str, object]]:
     notes = {}
-    for line in instance.cli("inbox", "--as", name, "--json", "--limit", "100").stdout.splitlines():
-        activity = json.loads(line)
+    for row in json.loads(instance.cli("inbox", "--as", name, "--json", "--limit", "100").stdout):
+        activity = row["activity"]
         obj = activity.get("object")
         kinds = obj.get("type") if isinstance(obj, dict) else None
         if isinstance(obj, dict) and (kinds == "Note" or (isinstance(kinds, list) and "Note" in kinds)):

@@ -66,7 +66,8 @@ def bovine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BovineServer]:
 
 
 def _pending(instance: InstanceProcess) -> list[str]:
-    return [line for line in instance.cli("follows", "list", "--pending").stdout.splitlines()[1:] if line]
+    rows = json.loads(instance.cli("follows", "list", "--pending", "--json").stdout)
+    return [f"{row['id']}\t{row['follower_url']}\t{row['state']}\t{row['followee_url']}" for row in rows]
 
 
 def follow_and_approve(receiver: StrictReceiver, instance: InstanceProcess, group: str) -> None:

@@ -12,6 +12,7 @@ bovine-herd cannot be installed.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
@@ -70,9 +71,9 @@ def _enforce(instance: InstanceProcess) -> None:
 
 def _ledger(instance: InstanceProcess, who: str) -> dict[str, str]:
     """``who``'s line of the ledger for the group ``loyers``, by column name (empty before any event)."""
-    header, *lines = instance.cli("ledger", "show", who).stdout.splitlines()
-    rows = [dict(zip(header.split("\t"), line.split("\t"), strict=True)) for line in lines if line]
-    return next((row for row in rows if row["group"].endswith("/actors/loyers")), {})
+    rows = json.loads(instance.cli("ledger", "show", who, "--json").stdout)
+    found: dict[str, Any] = next((row for row in rows if row["group_url"].endswith("/actors/loyers")), {})
+    return {key: str(value) for key, value in found.items()}
 
 
 def _check(instance: InstanceProcess) -> dict[str, str]:

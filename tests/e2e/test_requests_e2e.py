@@ -47,15 +47,17 @@ def bovine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BovineServer]:
 
 
 def _requests(instance: InstanceProcess, group: str) -> list[dict[str, str]]:
-    header, *lines = instance.cli("request", "list", group).stdout.splitlines()
-    assert header == HEADER
-    return [dict(zip(HEADER.split("\t"), line.split("\t"), strict=True)) for line in lines if line]
+    """The group's requests by column, as ``request list`` prints them, the asker by its URL (``--json`` keeps it)."""
+    assert instance.cli("request", "list", group).stdout.splitlines()[0] == HEADER
+    rows = json.loads(instance.cli("request", "list", group, "--json").stdout)
+    cells = [{key: "-" if value is None else str(value) for key, value in row.items()} for row in rows]
+    return [{**row, "asker": row["asker_url"]} for row in cells]
 
 
 def _notes_received(instance: InstanceProcess, name: str) -> list[dict[str, Any]]:
     """The Notes of the Creates an actor of ours received, newest first."""
     output = instance.cli("inbox", "--as", name, "--json", "--limit", "100").stdout
-    activities = [json.loads(line) for line in output.splitlines() if line]
+    activities = [row["activity"] for row in json.loads(output)]
     return [a["object"] for a in activities if a.get("type") == "Create" and isinstance(a.get("object"), dict)]
 
 

@@ -43,6 +43,8 @@ CAPTURED = [
      "https://first_domain/users/first/statuses/1097854/activity", ("Announce",), True),
     ("mastodon_delete_actor_1.json", ("Delete",), "https://mastodon/users/Alice",
      "https://mastodon/users/Alice", None, True),
+    ("mastodon_flag_1.json", ("Flag",), "https://other_domain/actor",
+     "https://my_domain/users/tobi", None, False),
     ("mastodon_flow_1_create_note.json", ("Create",), "https://mastodon/users/john",
      "https://mastodon/users/john/statuses/9876", ("Note",), True),
     ("mastodon_flow_1_update_note.json", ("Update",), "https://mastodon/users/john",

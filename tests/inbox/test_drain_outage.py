@@ -46,6 +46,6 @@ async def test_a_row_interrupted_by_the_database_going_away_is_taken_again_at_on
     finally:
         stopping.set()
         await asyncio.wait_for(task, timeout=10)
-    assert calls == [ids[0], ids[1], ids[2], ids[0]]
+    assert sorted(calls) == sorted([ids[0], *ids]), "the interrupted row once more, the others once"
     outcome = await pool.fetchval("SELECT outcome FROM inbox_activities WHERE id = $1", ids[0])
     assert outcome == "done"

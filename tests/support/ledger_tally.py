@@ -19,10 +19,8 @@ COUNTS = ("published", "answered", "endorsed", "corrected", "moved", "source", "
 
 def ledger_top(instance: InstanceProcess, group: str) -> dict[str, dict[str, int]]:
     """``chiffres ledger top GROUP``: every row, by who, with its counts (the dates left out)."""
-    header, *lines = instance.cli("ledger", "top", group, "--limit", "1000").stdout.splitlines()
-    columns = header.split("\t")
-    rows = [dict(zip(columns, line.split("\t"), strict=True)) for line in lines if line]
-    return {row["who"]: {name: int(row[name]) for name in COUNTS if int(row[name])} for row in rows}
+    rows = json.loads(instance.cli("ledger", "top", group, "--limit", "1000", "--json").stdout)
+    return {row["who_url"]: {name: int(row[name]) for name in COUNTS if int(row[name])} for row in rows}
 
 
 def figure_activities(items: Iterable[Mapping[str, Any]], group: str, figures: set[str]) -> int:
@@ -47,7 +45,7 @@ def figure_activities(items: Iterable[Mapping[str, Any]], group: str, figures: s
 def received(instance: InstanceProcess, name: str) -> list[dict[str, Any]]:
     """The activities an actor of ours received, as ``chiffres inbox --json`` lists them."""
     output = instance.cli("inbox", "--as", name, "--json", "--limit", "1000").stdout
-    return [json.loads(line) for line in output.splitlines() if line]
+    return [row["activity"] for row in json.loads(output)]
 
 
 def without_zeros(rows: Mapping[str, Counter[str]]) -> dict[str, dict[str, int]]:

@@ -1,0 +1,179 @@
+"""Log lines that a log collector can read in production and a person on a terminal, each tied to its request.
+
+Behind systemd or Docker, stderr goes to a journal or a collector: there each line is one JSON object, and a line
+written while serving a request carries that request's id, so that an error can be found from the access line of
+the request that met it (and back). On a terminal the same lines are plain text. ``CHIFFRES_LOG_FORMAT`` forces
+either.
+
+The access line is written here, once per request, rather than by uvicorn: uvicorn's line knows neither the
+request id nor how long the application took, and has a format of its own. The id comes from ``X-Request-Id``
+when a proxy in front set a sane one (so that the proxy's log and ours agree), is made here otherwise, and is sent
+back on the response.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import TextIO
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+FORMATS = ("json", "text")
+HEADER = "x-request-id"
+#: The id of the request being served, for every line logged while serving it.
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+# What we accept from a proxy: short and printable, nothing that could forge a log line or a header.
+_SANE_ID = re.compile(r"[A-Za-z0-9._:/+=@-]{8,128}")
+_TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+access_logger = logging.getLogger("access")
+
+
+class RequestIds(logging.Filter):
+    """Stamps each record with the current request's id when it is made, in the task that logged it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = REQUEST_ID.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the request id, and an access line's fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None)
+        if request_id:
+            entry["request_id"] = request_id
+        access = getattr(record, "access", None)
+        if isinstance(access, dict):
+            entry.update(access)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """The plain line a person reads, with the request id at the end when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__(_TEXT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        request_id = getattr(record, "request_id", None)
+        return f"{line} [{request_id}]" if request_id else line
+
+
+class _Handler(logging.StreamHandler[TextIO]):
+    """Ours, so that configuring again replaces it and leaves anyone else's handlers alone."""
+
+
+def choose(form: str | None, stream: TextIO) -> str:
+    """The format asked for, else text on a terminal and JSON anywhere else."""
+    if form in FORMATS:
+        return form
+    try:
+        return "text" if stream.isatty() else "json"
+    except (AttributeError, ValueError):  # a closed or unusual stream: a machine reads it
+        return "json"
+
+
+def configure(stream: TextIO, *, form: str | None, level: int) -> None:
+    """Send every log line to ``stream`` in the chosen format, as ``logging.basicConfig`` would: not when the
+    root logger already has someone else's handlers (a test runner's), so those keep what they capture."""
+    root = logging.getLogger()
+    ours = [handler for handler in root.handlers if isinstance(handler, _Handler)]
+    if len(ours) != len(root.handlers):
+        return
+    for handler in ours:
+        root.removeHandler(handler)
+    handler = _Handler(stream)
+    handler.setFormatter(JsonFormatter() if choose(form, stream) == "json" else TextFormatter())
+    handler.addFilter(RequestIds())
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def incoming_id(scope: Scope) -> str | None:
+    """A proxy's ``X-Request-Id``, if sane."""
+    for name, value in scope.get("headers") or ():
+        if name == HEADER.encode():
+            text = value.decode("latin-1")
+            return text if _SANE_ID.fullmatch(text) else None
+    return None
+
+
+class AccessLog:
+    """Pure ASGI middleware: gives each request an id (logged with every line written while serving it and sent
+    back as ``X-Request-Id``) and writes one access line when it is answered."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = incoming_id(scope) or secrets.token_hex(12)
+        token = REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        status = 500  # what the client gets when the application raises before answering
+
+        async def identified(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                message = {**message, "headers": [*message.get("headers", ()), (HEADER.encode(), request_id.encode())]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, identified)
+        except BaseException:
+            # The id stays set: the server logs the traceback next, in this request's own task, and that line
+            # is the one most worth finding from the access line.
+            _access(scope, status, (time.perf_counter() - started) * 1000)
+            raise
+        _access(scope, status, (time.perf_counter() - started) * 1000)
+        REQUEST_ID.reset(token)
+
+
+def _access(scope: Scope, status: int, duration_ms: float) -> None:
+    """One line per request, made directly rather than through ``Logger.info``: that would look up the calling
+    frame for every request, a third of the line's cost. ``access`` set above INFO silences them."""
+    if not access_logger.isEnabledFor(logging.INFO):
+        return
+    client = scope.get("client")
+    fields = {
+        "method": _printable(str(scope.get("method", ""))),
+        "path": _printable(str(scope.get("path", ""))),  # not the query: it may hold a token
+        "status": status,
+        "duration_ms": round(duration_ms, 1),
+        "client": client[0] if client else None,
+    }
+    line = (fields["method"], fields["path"], status, duration_ms, fields["client"] or "-")
+    access_logger.handle(
+        access_logger.makeRecord(
+            access_logger.name, logging.INFO, __file__, 0, "%s %s %d %.1f ms %s", line, None, extra={"access": fields}
+        )
+    )
+
+
+def _printable(text: str, limit: int = 2000) -> str:
+    """A stranger's path, cut and with control characters escaped: one request, one line."""
+    cut = text[:limit]
+    return cut if cut.isprintable() else cut.encode("unicode_escape").decode("ascii")

@@ -1,0 +1,301 @@
+"""Moderation as peers and admins observe it: a suspended domain's signed POST is refused before its signature is
+checked, a silenced domain's like moves no consensus and is not relayed, a suspension ends the domain's follows and
+deliveries, reports (Mastodon's ``Flag``) are kept for admins, an admin removes a remote post or actor, and a local
+actor is suspended, edited and deleted with its followers told."""
+
+from __future__ import annotations
+
+import pytest
+
+from actors import lifecycle, standing, store
+from actors.actor import ActorError
+from chiffres.app import job_handlers
+from fedi.delivery import DELIVER
+from inbox import backlog, removal
+from inbox.remote import ActorUnavailable
+from ledger import blocks, reports
+from ledger.claims import CONSENSUS
+from tests.inbox.conftest import BASE, World, replayed
+from tests.inbox.test_claim_ids import like, our_figure
+from tests.support.remote_server import AS2, RemoteServer
+
+
+async def _block(world: World, host: str, severity: blocks.Severity) -> blocks.Applied:
+    applied = await blocks.block(world.pool, host, severity, "spam")
+    world.fed.remote.suspension.invalidate()
+    return applied
+
+
+async def _consensus(world: World, figure: str) -> tuple[int, float]:
+    await job_handlers(world.fed)[CONSENSUS]({"figure": figure})
+    row = await world.pool.fetchrow("SELECT contributors, n_eff FROM consensus WHERE figure_uri = $1", figure)
+    assert row is not None
+    return int(row["contributors"]), float(row["n_eff"])
+
+
+async def test_a_suspended_domains_signed_post_is_refused_before_its_signature_is_checked(
+    world: World, remote: RemoteServer, elsewhere: RemoteServer
+) -> None:
+    _, figure = await our_figure(world)
+    alice, bob = remote.actor("alice"), elsewhere.actor("bob")
+    await _block(world, remote.host, "suspend")
+    before = await world.counts()
+
+    refused = await world.deliver(alice, like(alice.id, figure, f"{alice.id}/likes/1"))
+
+    assert refused.status_code == 403
+    assert refused.json()["error"] == f"the domain {remote.host} is suspended on this instance"
+    assert await world.counts() == before
+    assert remote.received() == []  # its key was never fetched
+    accepted = await world.deliver(bob, like(bob.id, figure, f"{bob.id}/likes/1"))
+    assert accepted.status_code == 202
+    with pytest.raises(ActorUnavailable, match="suspended"):
+        await world.fed.remote.actor(alice.id, refresh=True)
+    assert await blocks.unblock(world.pool, remote.host)
+    world.fed.remote.suspension.invalidate()
+    assert (await world.deliver(alice, like(alice.id, figure, f"{alice.id}/likes/2"))).status_code == 202
+
+
+async def test_a_silenced_domains_like_moves_no_consensus_and_is_not_relayed(
+    world: World, remote: RemoteServer, elsewhere: RemoteServer
+) -> None:
+    _, figure = await our_figure(world)
+    alice, bob = remote.actor("alice"), elsewhere.actor("bob")
+    alone = await _consensus(world, figure)
+    await _block(world, remote.host, "silence")
+
+    assert (await world.deliver(alice, like(alice.id, figure, f"{alice.id}/likes/1"))).status_code == 202
+    await world.process()
+
+    assert await world.pool.fetchval("SELECT count(*) FROM claims WHERE actor = $1", alice.id) == 1
+    assert await _consensus(world, figure) == alone
+    assert (await world.deliver(bob, like(bob.id, figure, f"{bob.id}/likes/1"))).status_code == 202
+    await world.process()
+    with_bob = await _consensus(world, figure)
+    assert with_bob[0] > alone[0]
+    announced = await world.pool.fetch(
+        "SELECT document->'object'->>'actor' AS actor FROM outbox WHERE document->>'type' = 'Announce'"
+    )
+    assert [row["actor"] for row in announced] == [bob.id]
+    await blocks.unblock(world.pool, remote.host)  # its claim kept: it weighs again
+    assert (await _consensus(world, figure))[0] > with_bob[0]
+
+
+async def test_a_suspension_removes_follows_both_ways_and_ends_deliveries(
+    world: World, remote: RemoteServer, elsewhere: RemoteServer
+) -> None:
+    alice, bob = remote.actor("alice"), elsewhere.actor("bob")
+    for number, (follower, followee, inbox) in enumerate(
+        [(alice.id, world.group, alice.inbox), (world.member, alice.id, None), (bob.id, world.group, bob.inbox)]
+    ):
+        await world.pool.execute(
+            "INSERT INTO follows (activity_id, follower, followee, state, follower_inbox)"
+            " VALUES ($1, $2, $3, 'accepted', $4)",
+            f"{BASE}/follows/{number}",
+            follower,
+            followee,
+            inbox,
+        )
+    group = await store.get(world.pool, "loyers")
+    await lifecycle.edit(world.pool, world.urls, world.fed.instance.clock, group, display_name="Loyers", summary=None)
+    fanout = job_handlers(world.fed)["fanout"]
+    for row in await world.pool.fetch("SELECT activity_id FROM outbox WHERE fanned_out_at IS NULL"):
+        await fanout({"activity": row["activity_id"]})
+    pending = "SELECT count(*) FROM deliveries WHERE state = 'pending' AND inbox = $1"
+    assert await world.pool.fetchval(pending, alice.inbox) == 2  # the group's note and its Update
+    assert await world.pool.fetchval(pending, bob.inbox) == 2
+
+    applied = await _block(world, remote.host, "suspend")
+
+    assert (applied.follows_removed, applied.deliveries_stopped) == (2, 2)
+    left = await world.pool.fetch("SELECT follower FROM follows")
+    assert [row["follower"] for row in left] == [bob.id]
+    skipped = await world.pool.fetch("SELECT DISTINCT inbox, last_error FROM deliveries WHERE state = 'skipped'")
+    assert [(row["inbox"], row["last_error"]) for row in skipped] == [(alice.inbox, "domain suspended: spam")]
+    await world.flush()
+    assert remote.received("POST") == []
+    assert len(elsewhere.received("POST")) == 2
+
+
+async def test_a_mastodon_report_is_kept_for_admins_and_resolved(world: World, remote: RemoteServer) -> None:
+    moderator = remote.actor("mod")
+    flag = replayed(
+        "mastodon_flag_1.json",
+        {
+            "https://my_domain/users/tobi/statuses/01GP388K19DGXSV3SW2RXWM533": world.note,
+            "https://my_domain/users/tobi": world.member,
+            "https://other_domain/actor": moderator.id,
+            "https://other_domain": remote.base,
+        },
+    )
+    flag["content"] = "<p>misinfo: it&#39;s <b>not</b> a good morning</p>" + "x" * 5000
+
+    assert (await world.deliver(moderator, flag)).status_code == 202
+    assert (await world.process())[0].startswith("report ")
+
+    [report] = await reports.listing(world.pool)
+    assert report.reporter == moderator.id
+    assert report.domain == remote.host
+    assert report.objects == [world.member, world.note]
+    assert report.content.startswith("misinfo: it's not a good morning xxx")
+    assert len(report.content) == reports.MAX_CONTENT
+    assert await world.pool.fetchval("SELECT count(*) FROM inbox_items") == 0  # not shown to the reported member
+    assert await reports.resolve(world.pool, report.id, world.fed.instance.clock())
+    assert await reports.listing(world.pool) == []
+    assert not await reports.resolve(world.pool, report.id, world.fed.instance.clock())
+
+
+async def test_an_admin_removes_a_remote_post_and_then_its_author(world: World, remote: RemoteServer) -> None:
+    _, figure = await our_figure(world)
+    alice = remote.actor("alice")
+    reply = {
+        "@context": AS2,
+        "id": f"{alice.id}/statuses/1/activity",
+        "type": "Create",
+        "actor": alice.id,
+        "object": {
+            "id": f"{alice.id}/statuses/1",
+            "type": "Note",
+            "attributedTo": alice.id,
+            "inReplyTo": figure,
+            "content": "plutôt 845 €/mois",
+            "to": [world.group],
+        },
+    }
+    assert (await world.deliver(alice, reply)).status_code == 202
+    assert (await world.deliver(alice, like(alice.id, figure, f"{alice.id}/likes/1"))).status_code == 202
+    await world.process()
+    live = "SELECT count(*) FROM claims WHERE actor = $1 AND withdrawn_at IS NULL"
+    assert await world.pool.fetchval(live, alice.id) == 2
+
+    removed = await removal.remove(world.fed.instance, world.fed.remote, f"{alice.id}/statuses/1")
+
+    assert (removed.what, removed.objects, removed.claims) == ("object", 1, 1)
+    assert (
+        await world.pool.fetchval(
+            "SELECT document->>'type' FROM remote_objects WHERE uri = $1", f"{alice.id}/statuses/1"
+        )
+        == "Tombstone"
+    )
+    assert await world.pool.fetchval(live, alice.id) == 1
+    removed = await removal.remove(world.fed.instance, world.fed.remote, alice.id)
+    assert (removed.what, removed.claims) == ("actor", 1)
+    assert await world.pool.fetchval(live, alice.id) == 0
+    with pytest.raises(removal.RemovalError, match="no remote actor"):
+        await removal.remove(world.fed.instance, world.fed.remote, f"{alice.id}/statuses/404")
+
+
+async def test_a_suspended_local_actor_refuses_and_publishes_nothing_then_its_deletion_reaches_its_followers(
+    world: World, remote: RemoteServer
+) -> None:
+    alice = remote.actor("alice")
+    marie = await store.get(world.pool, "marie")
+    await world.pool.execute(
+        "INSERT INTO follows (activity_id, follower, followee, state, follower_inbox)"
+        " VALUES ($1, $2, $3, 'accepted', $4)",
+        f"{alice.id}/follows/1",
+        alice.id,
+        world.member,
+        alice.inbox,
+    )
+    assert await standing.suspend(world.pool, marie)
+    world.fed.remote.suspension.invalidate()
+
+    refused = await world.deliver(alice, like(alice.id, world.note, f"{alice.id}/likes/1"), "/actors/marie/inbox")
+    assert refused.status_code == 403
+    shown = await world.client.get("/actors/marie", headers={"Accept": "application/activity+json"})
+    assert shown.status_code == 200
+    assert shown.json()["suspended"] is True
+    assert shown.json()["name"] == ""
+    with pytest.raises(ActorError, match="suspended"):
+        await lifecycle.edit(world.pool, world.urls, world.fed.instance.clock, marie, display_name="M", summary=None)
+    assert await standing.suspend(world.pool, marie, undo=True)
+
+    update = await lifecycle.edit(
+        world.pool, world.urls, world.fed.instance.clock, marie, display_name="Marie D.", summary=None
+    )
+    gone = await lifecycle.delete(world.pool, world.urls, world.fed.instance.clock, marie)
+    await world.flush()
+
+    posted = [item.body for item in remote.received("POST")]
+    assert [b'"Update"' in body and update["id"].encode() in body for body in posted] == [True, False]
+    assert gone["id"].encode() in posted[1]
+    tombstone = await world.client.get("/actors/marie", headers={"Accept": "application/activity+json"})
+    assert tombstone.status_code == 410
+    assert tombstone.json()["type"] == "Tombstone"
+    world.fed.remote.suspension.invalidate()
+    assert (
+        await world.deliver(alice, like(alice.id, world.note, f"{alice.id}/likes/2"), "/actors/marie/inbox")
+    ).status_code == 410
+
+
+async def test_the_queue_lists_failed_deliveries_and_parked_rows_and_sends_them_round_again(
+    world: World, remote: RemoteServer
+) -> None:
+    alice = remote.actor("alice")
+    await world.pool.execute(
+        "INSERT INTO deliveries (activity_id, inbox, domain, signer, state, attempts, last_error)"
+        " SELECT activity_id, $1, $2, actor_id, 'failed', 3, 'HTTP 500' FROM outbox LIMIT 1",
+        alice.inbox,
+        remote.host,
+    )
+    assert (await world.deliver(alice, like(alice.id, world.note, f"{alice.id}/likes/1"))).status_code == 202
+    await world.pool.execute("UPDATE inbox_activities SET parked_at = now(), outcome = 'parked: timed out'")
+    delivery = await world.pool.fetchval("SELECT id FROM deliveries WHERE state = 'failed'")
+    row = await world.pool.fetchval("SELECT id FROM inbox_activities")
+
+    waiting = await backlog.listing(world.pool)
+
+    assert [(item.id, item.state, item.what, item.reason) for item in waiting] == [
+        (f"d{delivery}", "failed", remote.host, "HTTP 500"),
+        (f"i{row}", "parked", f"Like from {alice.id}", "timed out"),
+    ]
+    assert await backlog.retry_all_failed(world.pool) == 2
+    assert await world.pool.fetchval("SELECT state FROM deliveries WHERE id = $1", delivery) == "pending"
+    jobs = await world.pool.fetchval("SELECT count(*) FROM pgqueuer WHERE entrypoint = $1", DELIVER)
+    assert jobs >= 1
+    [again] = await backlog.listing(world.pool)
+    assert (again.id, again.state, again.attempts) == (f"d{delivery}", "pending", 0)
+    assert again.next_try is not None  # its deliver job is queued
+    assert (await world.process())[0] != ""
+    assert await backlog.drop(world.pool, [delivery], []) == 1
+    assert await backlog.listing(world.pool) == []
+    with pytest.raises(backlog.BacklogError):
+        backlog.parse_ids(["x12"])
+
+
+async def test_a_follow_of_a_suspended_group_through_the_shared_inbox_is_refused(
+    world: World, remote: RemoteServer
+) -> None:
+    alice = remote.actor("alice")
+    group = await store.get(world.pool, "loyers")
+    await standing.suspend(world.pool, group)
+    world.fed.remote.suspension.invalidate()
+    follow = {"@context": AS2, "id": f"{alice.id}/follows/1", "type": "Follow", "actor": alice.id}
+
+    refused = await world.deliver(alice, follow | {"object": world.group}, "/inbox")
+
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "this actor is suspended"
+    assert await world.pool.fetchval("SELECT count(*) FROM inbox_activities") == 0
+
+
+async def test_a_suspended_groups_figure_still_takes_claims_but_the_group_sends_nothing(
+    world: World, remote: RemoteServer
+) -> None:
+    _, figure = await our_figure(world)
+    await world.flush()
+    alice = remote.actor("alice")
+    group = await store.get(world.pool, "loyers")
+    await standing.suspend(world.pool, group)
+
+    assert (await world.deliver(alice, like(alice.id, figure, f"{alice.id}/likes/1"))).status_code == 202
+    [outcome] = await world.process()
+
+    assert outcome.startswith("like; claim endorse")
+    kept = await world.pool.fetch(
+        "SELECT fanned_out_at IS NOT NULL AS closed FROM outbox WHERE document->>'type' = 'Announce'"
+    )
+    assert [row["closed"] for row in kept] == [True]  # relayed into the outbox, never fanned out
+    await world.flush()
+    assert remote.received("POST") == []
