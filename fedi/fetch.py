@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 MAX_DOCUMENT = 1024 * 1024
 MAX_INBOX_ANSWER = 64 * 1024
+# Idle connections are closed before 5 s, the keep-alive timeout of uvicorn and of Node's HTTP server (Fedify,
+# Misskey): a connection the peer is about to close is not handed to a new request.
+KEEPALIVE = 4.0
 ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON_AS2}"
 _AP_TYPES = ("application/activity+json", "application/ld+json", "application/json", "application/jrd+json")
 USER_AGENT = "ChiffresEnsemble (+https://chiffres-ensemble.org/)"
@@ -226,7 +229,9 @@ def _host(url: str) -> str:
 def default_client(guard: AddressGuard, *, max_connections: int = 100, timeout: float = 10.0) -> httpx.AsyncClient:
     """An outbound client: timeouts on every phase, no automatic redirects, connections only to addresses the
     guard has checked. A process opens two, one for documents and one for deliveries (see :class:`Fetcher`)."""
-    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections // 4)
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections // 4, keepalive_expiry=KEEPALIVE
+    )
     transport = GuardedTransport(guard, limits=limits)
     return httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(timeout, connect=5.0), follow_redirects=False)
 

@@ -136,7 +136,9 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         origin.busy += 1
         try:
             with _mapped():
-                response = await origin.pool.handle_async_request(core_request)
+                response = await self._send(
+                    origin.pool, core_request, replayable=isinstance(request.stream, httpx.ByteStream)
+                )
         except BaseException:
             self._release(origin)
             raise
@@ -147,6 +149,27 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             stream=_ResponseStream(stream, lambda: self._release(origin)),
             extensions=response.extensions,
         )
+
+    @staticmethod
+    async def _send(
+        pool: httpcore.AsyncConnectionPool, request: httpcore.Request, *, replayable: bool
+    ) -> httpcore.Response:
+        """Send once more, at once, when a kept-alive connection turns out to have been closed by the peer.
+
+        A server closes an idle connection when its own keep-alive timeout runs out; if that happens while the
+        pool hands the connection to a new request, the request fails with no answer ("server disconnected") or a
+        reset, through no fault of the peer. Without this, such a delivery waited out a whole retry backoff. The
+        second attempt gets a connection the pool has not just seen fail (a new one if need be); a peer that keeps
+        failing fails it too, and the error goes up as before. Resending a POST is safe here: receivers drop an
+        activity whose id they already have, and a delivery that failed is sent again anyway.
+        """
+        reused = any(connection.is_idle() for connection in pool.connections)
+        try:
+            return await pool.handle_async_request(request)
+        except (httpcore.RemoteProtocolError, httpcore.ReadError, httpcore.WriteError):
+            if not (reused and replayable):
+                raise
+        return await pool.handle_async_request(request)
 
     async def _acquire(self, timeout: float | None) -> None:  # noqa: ASYNC109  (httpx's pool timeout)
         try:

@@ -121,3 +121,85 @@ async def test_a_refused_connection_is_a_temporary_failure() -> None:
         await client.aclose()
     assert failed.value.temporary
     assert "ConnectError" in str(failed.value)
+
+
+@dataclass
+class ClosingPeer:
+    """An inbox that answers the first request of each connection and closes the connection, unanswered, on the
+    second: what a server does when its keep-alive timeout runs out just as a kept connection is reused."""
+
+    port: int = 0
+    connections: int = 0
+    answered: int = 0
+    dropped: int = 0
+
+
+@pytest.fixture
+async def closing_peer() -> AsyncIterator[ClosingPeer]:
+    peer = ClosingPeer()
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer.connections += 1
+        served = 0
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+                await reader.readexactly(length)
+                if served:
+                    peer.dropped += 1
+                    return
+                served += 1
+                peer.answered += 1
+                writer.write(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    peer.port = server.sockets[0].getsockname()[1]
+    yield peer
+    server.close()
+    await server.wait_closed()
+
+
+async def test_a_kept_connection_the_peer_closed_is_replaced_at_once(closing_peer: ClosingPeer) -> None:
+    guard = AddressGuard(allow_private=True, resolver=to_loopback)
+    client = default_client(guard)
+    fetcher = Fetcher(client, guard, utc_now)
+    signer = Signer("https://chiffres.test/actor#main-key", new_key())
+    inbox = f"http://{NAME}:{closing_peer.port}/inbox"
+    try:
+        statuses = [(await fetcher.post(inbox, b'{"type":"Like"}', signer)).status_code for _ in range(3)]
+    finally:
+        await client.aclose()
+    assert statuses == [202, 202, 202]
+    assert closing_peer.answered == 3
+    assert closing_peer.dropped == 2  # the second and third POSTs first went to a connection the peer then closed
+    assert closing_peer.connections == 3
+
+
+async def test_a_peer_that_drops_every_request_still_fails() -> None:
+    async def drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    server = await asyncio.start_server(drop, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    guard = AddressGuard(allow_private=True, resolver=to_loopback)
+    client = default_client(guard)
+    signer = Signer("https://chiffres.test/actor#main-key", new_key())
+    try:
+        with pytest.raises(FetchError) as failed:
+            await Fetcher(client, guard, utc_now).post(f"http://{NAME}:{port}/inbox", b"{}", signer)
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+    assert failed.value.temporary
