@@ -35,13 +35,20 @@ KEPT_ACTIVITIES = 64  # activities whose body a worker keeps at once
 
 
 async def schedule(connection: Connection, activity_id: str, inboxes: list[str], signer_id: int) -> int:
-    """Record and queue one delivery per inbox not yet scheduled; returns how many were new."""
+    """Record and queue one delivery per inbox not yet scheduled; returns how many were new.
+
+    An inbox on a domain this instance suspended gets nothing, whatever asked for it (a follower list read a moment
+    before the suspension, a reply to one of its posts, an address typed by hand): the suspension removes the
+    domain's follows, and this is the one place every delivery passes.
+    """
     unique = list(dict.fromkeys(inboxes))
     if not unique:
         return 0
     rows = await connection.fetch(
         "INSERT INTO deliveries (activity_id, inbox, domain, signer)"
-        " SELECT $1, inbox, split_part(split_part(inbox, '://', 2), '/', 1), $3 FROM unnest($2::text[]) AS inbox"
+        " SELECT $1, inbox, host, $3 FROM unnest($2::text[]) AS inbox,"
+        " split_part(split_part(inbox, '://', 2), '/', 1) AS host"
+        " WHERE lower(host) NOT IN (SELECT domain FROM domain_blocks WHERE severity = 'suspend')"
         " ON CONFLICT (activity_id, inbox) DO NOTHING RETURNING id",
         activity_id,
         unique,

@@ -10,7 +10,7 @@ import pytest
 from actors import lifecycle, standing, store
 from actors.actor import ActorError
 from chiffres.app import job_handlers
-from fedi.delivery import DELIVER
+from fedi.delivery import DELIVER, schedule
 from inbox import backlog, removal
 from inbox.remote import ActorUnavailable
 from ledger import blocks, reports
@@ -299,3 +299,18 @@ async def test_a_suspended_groups_figure_still_takes_claims_but_the_group_sends_
     assert [row["closed"] for row in kept] == [True]  # relayed into the outbox, never fanned out
     await world.flush()
     assert remote.received("POST") == []
+
+
+async def test_nothing_is_scheduled_for_a_suspended_domain_whoever_asks(world: World) -> None:
+    await _block(world, "spam.example", "suspend")
+    await _block(world, "loud.example", "silence")
+    async with world.pool.acquire() as connection:
+        new = await schedule(
+            connection,
+            "https://chiffres.test/activities/1",
+            ["https://SPAM.example/users/a/inbox", "https://loud.example/inbox", "https://ok.example/inbox"],
+            signer_id=1,
+        )
+    kept = await world.pool.fetch("SELECT inbox FROM deliveries ORDER BY inbox")
+    assert new == 2
+    assert [row["inbox"] for row in kept] == ["https://loud.example/inbox", "https://ok.example/inbox"]
