@@ -273,14 +273,19 @@ def object_routes(
     async def local_object(request: Request) -> Response:
         uri = links.object(request.path_params["uuid"])
         row = await pool.fetchrow(
-            "SELECT actor_id, audience, document, deleted_at FROM local_objects WHERE uri = $1", uri
+            "SELECT o.actor_id, o.audience, o.document, o.deleted_at, a.deleted_at AS owner_deleted,"
+            " a.suspended_at AS owner_suspended FROM local_objects o JOIN actors a ON a.id = o.actor_id"
+            " WHERE o.uri = $1",
+            uri,
         )
         if row is None:
             return refused(request, 404, "no such object")
-        if row["deleted_at"] is not None:
+        if row["deleted_at"] is not None or row["owner_deleted"] is not None:
             return activity_json(
                 {"@context": "https://www.w3.org/ns/activitystreams", "id": uri, "type": "Tombstone"}, status=410
             )
+        if row["owner_suspended"] is not None:  # as Mastodon answers for a suspended account's posts
+            return refused(request, 403, "the author of this object is suspended")
         if not await allowed(request, row["actor_id"], row["audience"], row["document"]):
             browsing = not wants_activity_json(request.headers.get("accept"))
             if render_teaser is not None and browsing and isinstance(row["document"].get("figure"), dict):
@@ -293,9 +298,18 @@ def object_routes(
 
     async def local_activity(request: Request) -> Response:
         uri = links.activity(request.path_params["uuid"])
-        row = await pool.fetchrow("SELECT actor_id, audience, document FROM outbox WHERE activity_id = $1", uri)
+        row = await pool.fetchrow(
+            "SELECT o.actor_id, o.audience, o.document, a.deleted_at, a.suspended_at FROM outbox o"
+            " JOIN actors a ON a.id = o.actor_id WHERE o.activity_id = $1",
+            uri,
+        )
         if row is None:
             return problem(404, "no such activity")
+        if row["document"].get("type") != "Delete":  # the one a deleted or suspended actor still shows
+            if row["deleted_at"] is not None:
+                return problem(410, "the author of this activity was deleted")
+            if row["suspended_at"] is not None:
+                return problem(403, "the author of this activity is suspended")
         if not await allowed(request, row["actor_id"], row["audience"], row["document"]):
             return for_reader(problem(404, "no such activity"))
         return for_audience(activity_json(row["document"]), row["audience"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from actors import lifecycle, standing, store
+from actors import lifecycle, notes, standing, store
 from actors.actor import ActorError
 from chiffres.app import job_handlers
 from fedi.delivery import DELIVER, schedule
@@ -314,3 +314,26 @@ async def test_nothing_is_scheduled_for_a_suspended_domain_whoever_asks(world: W
     kept = await world.pool.fetch("SELECT inbox FROM deliveries ORDER BY inbox")
     assert new == 2
     assert [row["inbox"] for row in kept] == ["https://loud.example/inbox", "https://ok.example/inbox"]
+
+
+async def test_a_suspended_actors_posts_answer_403_and_a_deleted_ones_410_save_its_delete(world: World) -> None:
+    marie = await store.get(world.pool, "marie")
+    clock = world.fed.instance.clock
+    note = str((await notes.post(world.pool, world.urls, marie, "Le T2 est à 830 €", "public", clock))["id"])
+    create = await world.pool.fetchval("SELECT activity_id FROM outbox WHERE document->'object'->>'id' = $1", note)
+    as2 = {"Accept": "application/activity+json"}
+
+    async def status(url: str) -> int:
+        return (await world.client.get(url.removeprefix(world.urls.base), headers=as2)).status_code
+
+    assert (await status(note), await status(create)) == (200, 200)
+    assert await standing.suspend(world.pool, marie)
+    assert (await status(note), await status(create)) == (403, 403)
+    assert await status(world.note) == 200  # the group's post: another author
+    assert await standing.suspend(world.pool, marie, undo=True)
+    gone = await lifecycle.delete(world.pool, world.urls, clock, marie)
+
+    tombstone = await world.client.get(note.removeprefix(world.urls.base), headers=as2)
+    assert (tombstone.status_code, tombstone.json()["type"]) == (410, "Tombstone")
+    assert await status(create) == 410
+    assert await status(gone["id"]) == 200  # the Delete its followers check stays readable
