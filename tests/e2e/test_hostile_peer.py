@@ -17,7 +17,6 @@ Afterwards A's and B's follows, figures, counted claims and consensus are exactl
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,7 +25,6 @@ from typing import Any
 import httpx
 import pytest
 
-from fedi.database import connect
 from fedi.normalise import PUBLIC
 from figures.figure import build_figure
 from figures.note import note_object
@@ -65,25 +63,12 @@ def malicious() -> Iterator[RemoteServer]:
     server.stop()
 
 
-async def _query(url: str, sql: str) -> list[tuple[object, ...]]:
-    connection = await connect(url)
-    try:
-        return [tuple(row.values()) for row in await connection.fetch(sql)]
-    finally:
-        await connection.close()
-
-
-def _rows(instance: InstanceProcess, sql: str) -> list[tuple[object, ...]]:
-    return asyncio.run(_query(instance.env["CHIFFRES_DATABASE_URL"], sql))
-
-
 def _snapshot(instance: InstanceProcess) -> dict[str, list[tuple[object, ...]]]:
-    return {name: _rows(instance, sql) for name, sql in _SNAPSHOT.items()}
+    return {name: instance.rows(sql) for name, sql in _SNAPSHOT.items()}
 
 
 def _settled(instance: InstanceProcess) -> bool:
-    [(pending,)] = _rows(
-        instance,
+    [(pending,)] = instance.rows(
         "SELECT (SELECT count(*) FROM inbox_activities WHERE processed_at IS NULL)"
         " + (SELECT count(*) FROM deliveries WHERE state = 'pending')"
         " + (SELECT count(*) FROM outbox WHERE fanned_out_at IS NULL)",
@@ -176,7 +161,7 @@ def _setup(a: InstanceProcess, b: InstanceProcess, m: RemoteServer) -> tuple[str
     assert _post(mgroup, f"{a.base}/inbox", create) == 202
     eventually(lambda: a.cli("figure", "show", mfigure_id, check=False).returncode == 0, what="M's figure stored on A")
     eventually(lambda: _settled(a) and _settled(b), what="A and B at rest")
-    eventually(lambda: _rows(a, "SELECT 1 FROM consensus"), what="A's consensus")
+    eventually(lambda: a.rows("SELECT 1 FROM consensus"), what="A's consensus")
     return figure, mfigure_id
 
 
@@ -315,8 +300,7 @@ def test_a_malicious_instance_changes_nothing_on_honest_ones(
         for name in was:
             assert now[name] == was[name], f"{side}: {name} changed"
     assert _summaries_received(m) == [], "a members-only figure's summary reached a peer with no member in its group"
-    relayed_by_group = _rows(
-        a,
+    relayed_by_group = a.rows(
         "SELECT count(*) FROM outbox o JOIN actors g ON g.id = o.actor_id WHERE g.name = 'loyers'"
         " AND o.document::text LIKE '%injected%'",
     )

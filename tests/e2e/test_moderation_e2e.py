@@ -4,13 +4,11 @@ while a like from a domain left alone does."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from fedi.database import connect
 from tests.support.cluster import Cluster
 from tests.support.fleet import fleet, join, publish_figure
 from tests.support.process import InstanceProcess
@@ -30,18 +28,6 @@ def servers() -> Iterator[tuple[RemoteServer, RemoteServer, RemoteServer]]:
         server.stop()
 
 
-async def _query(url: str, sql: str) -> list[tuple[object, ...]]:
-    connection = await connect(url)
-    try:
-        return [tuple(row.values()) for row in await connection.fetch(sql)]
-    finally:
-        await connection.close()
-
-
-def _rows(instance: InstanceProcess, sql: str) -> list[tuple[object, ...]]:
-    return asyncio.run(_query(instance.env["CHIFFRES_DATABASE_URL"], sql))
-
-
 def _like(instance: InstanceProcess, actor: RemoteActor, target: str, number: int) -> int:
     document = {"@context": AS2, "id": f"{actor.id}/likes/{number}", "type": "Like", "actor": actor.id}
     body = encode(document | {"object": target})
@@ -51,13 +37,12 @@ def _like(instance: InstanceProcess, actor: RemoteActor, target: str, number: in
 
 def _consensus(instance: InstanceProcess, figure: str) -> tuple[int, int] | None:
     """How many contributors and domains the figure's consensus counts, once it is computed."""
-    rows = _rows(instance, f"SELECT contributors, domains FROM consensus WHERE figure_uri = '{figure}'")
+    rows = instance.rows(f"SELECT contributors, domains FROM consensus WHERE figure_uri = '{figure}'")
     return (int(str(rows[0][0])), int(str(rows[0][1]))) if rows else None
 
 
 def _settled(instance: InstanceProcess) -> bool:
-    [(waiting,)] = _rows(
-        instance,
+    [(waiting,)] = instance.rows(
         "SELECT (SELECT count(*) FROM inbox_activities WHERE processed_at IS NULL)"
         " + (SELECT count(*) FROM consensus_pending)",
     )
@@ -91,11 +76,11 @@ def test_a_suspended_domain_is_refused_and_a_silenced_one_moves_no_consensus(
         fetched = len(spam.received("GET"))
         assert _like(a, mallory, figure, 1) == 403
         assert len(spam.received("GET")) == fetched  # refused before its key was looked for
-        assert _rows(a, f"SELECT count(*) FROM claims WHERE domain = '{spam.host}'") == [(0,)]
+        assert a.rows(f"SELECT count(*) FROM claims WHERE domain = '{spam.host}'") == [(0,)]
 
         quinn = quiet.actor("quinn")
         assert _like(a, quinn, figure, 1) == 202
-        eventually(lambda: _rows(a, f"SELECT count(*) FROM claims WHERE actor = '{quinn.id}'") == [(1,)])
+        eventually(lambda: a.rows(f"SELECT count(*) FROM claims WHERE actor = '{quinn.id}'") == [(1,)])
         eventually(lambda: _settled(a), what="the silenced like processed")
         assert _consensus(a, figure) == alone
 

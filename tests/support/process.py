@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import select
@@ -14,6 +15,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from fedi.database import connect
 
 _ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -134,3 +137,15 @@ class InstanceProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def rows(self, sql: str) -> list[tuple[object, ...]]:
+        """What the instance's database answers, read as an admin would with psql."""
+        return asyncio.run(_query(self.env["CHIFFRES_DATABASE_URL"], sql))
+
+
+async def _query(url: str, sql: str) -> list[tuple[object, ...]]:
+    connection = await connect(url)
+    try:
+        return [tuple(row.values()) for row in await connection.fetch(sql)]
+    finally:
+        await connection.close()
