@@ -3,8 +3,9 @@
 A busy instance runs a job per delivery and per claim, so the log grew by tens of megabytes a day, and with it the
 database's backups and vacuum work. pgqueuer 1.6 can only empty its log whole (``clear_queue_log``); rows older
 than ``CHIFFRES_JOB_LOG_DAYS`` (7 by default) are deleted here instead, with the per-second statistics folded from
-them, in batches so that no statement holds many locks or runs long. Any number of workers may run it at once:
-a batch skips the rows another is deleting.
+them, in batches so that no statement holds many locks or runs long. One worker of a cluster prunes each hour,
+under a lease (``fedi.schedule``); a pass that overlaps another anyway is harmless, a batch skipping the rows the
+other is deleting.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 from datetime import timedelta
 
 from fedi.database import Pool
-from fedi.schedule import every
+from fedi.schedule import Lease, every
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class JobLogPruning:
         self._interval = interval
 
     async def run(self, stopping: asyncio.Event) -> None:
-        await every(self._interval, stopping, self.tick)
+        await every(self._interval, stopping, self.tick, lease=Lease(self._pool, "job log pruning"))
 
     async def tick(self) -> int:
         """Prune now; how many rows went."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from fedi.config import load
@@ -43,3 +44,24 @@ async def test_entries_older_than_the_setting_are_deleted_and_the_recent_kept(po
 def test_the_retention_is_a_setting_of_seven_days_by_default() -> None:
     assert load({}).job_log_days == 7
     assert load({"CHIFFRES_JOB_LOG_DAYS": "30"}).job_log_days == 30
+
+
+async def test_two_workers_prune_once_per_interval(pool: Pool) -> None:
+    passes: list[str] = []
+
+    class Counted(JobLogPruning):
+        def __init__(self, name: str) -> None:
+            super().__init__(pool, days=7, interval=1.0)
+            self.name = name
+
+        async def tick(self) -> int:
+            passes.append(self.name)
+            return await super().tick()
+
+    stopping = asyncio.Event()
+    running = [asyncio.create_task(Counted(name).run(stopping)) for name in ("first", "second")]
+    await asyncio.sleep(1.6)  # both wake once, after one interval; the lease then lasts past the end
+    stopping.set()
+    await asyncio.gather(*running)
+    assert len(passes) == 1  # without the lease, each worker prunes: two passes
+    assert await pool.fetchval("SELECT count(*) FROM periodic_leases WHERE name = 'job log pruning'") == 1
