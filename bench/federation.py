@@ -678,7 +678,7 @@ async def create_database(admin_url: str, name: str) -> str:
     return url
 
 
-async def run(workdir: Path, admin_url: str, pg_pid: int) -> None:
+async def run(workdir: Path, admin_url: str, pg_pid: int, *, delivery: bool = True) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = workdir / "peer.pem"
     pem.write_text(
@@ -693,26 +693,30 @@ async def run(workdir: Path, admin_url: str, pg_pid: int) -> None:
         peers.wait_ready(f"http://127.0.0.1:{peers_port}/received")
         ingest_url = await create_database(admin_url, "ingest")
         report_ingest(await ingest(workdir, ingest_url, peers_port, key, pg_pid))
-        for scale in SCALES:
+        for scale in SCALES if delivery else ():
             delivery_url = await create_database(admin_url, f"delivery_{scale.followers}")
             report_delivery(await deliver(delivery_url, peers, peers_port, pg_pid, scale))
     finally:
         peers.stop()
 
 
-def main() -> None:
+def main(*, delivery: bool = True) -> None:
+    """Both halves; ``python -m bench.federation ingest`` runs the ingest half alone (about 40 s)."""
     with tempfile.TemporaryDirectory(prefix="chiffres-bench-") as directory:
         workdir = Path(directory)
         embedded = EmbeddedPostgres(workdir)
         admin_url = embedded.start()
         try:
             pg_pid = int((embedded.pgdata / "postmaster.pid").read_text().split()[0])
-            asyncio.run(run(workdir, admin_url, pg_pid))
+            asyncio.run(run(workdir, admin_url, pg_pid, delivery=delivery))
         finally:
             embedded.stop()
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["ingest"]:
+        main(delivery=False)
+        sys.exit(0)
     if len(sys.argv) > 1:
         sys.exit(run_helper(sys.argv[1:]))
     main()

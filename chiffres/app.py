@@ -8,7 +8,6 @@ above it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
 
 from actors import routes as actor_routes
 from actors.outbox import FANOUT, FanOut
@@ -175,7 +174,7 @@ def build_app(fed: Federation) -> Starlette:
         middleware=[
             Middleware(logs.AccessLog),
             Middleware(metrics.RequestMetrics, traffic=observed.traffic),
-            Middleware(Entrance, inbox=inbox_app(inboxes), routes=inboxes),
+            Middleware(Entrance, routes=inboxes),
             Middleware(RejectNul),
             Middleware(Languages, default=settings.language),
             Middleware(Presence, cookies=cookies, clock=instance.clock),
@@ -184,11 +183,6 @@ def build_app(fed: Federation) -> Starlette:
     )
     app.router.redirect_slashes = False  # its Location comes from the request; TrailingSlashes uses our base
     return app
-
-
-def inbox_app(routes: Sequence[BaseRoute]) -> Starlette:
-    """What serves activities POSTed to an inbox (see :mod:`inbox.entrance`)."""
-    return Starlette(routes=routes, exception_handlers=health.exception_handlers(), middleware=[Middleware(RejectNul)])
 
 
 def farms(settings: Settings) -> Independence:

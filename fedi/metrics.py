@@ -76,12 +76,23 @@ class Traffic:
             ["status"],
             registry=self.registry,
         )
+        self._counters: dict[tuple[str, str | None, int], tuple[Counter, ...]] = {}
 
     def record(self, method: str, route: str | None, status: int) -> None:
-        method = method if method in _METHODS else "OTHER"
-        self.requests.labels(method, route or "unmatched", f"{status // 100}xx").inc()
+        """Count one answer. The labelled series are looked up once and kept: ``labels()`` costs more than the
+        increment, and there are few series (methods × route templates × status classes)."""
+        slot = (method if method in _METHODS else "OTHER", route, status)  # a stranger's method is not a key
+        counters = self._counters.get(slot)
+        if counters is None:
+            counters = self._counters[slot] = self._series(*slot)
+        for counter in counters:
+            counter.inc()
+
+    def _series(self, method: str, route: str | None, status: int) -> tuple[Counter, ...]:
+        found = [self.requests.labels(method, route or "unmatched", f"{status // 100}xx")]
         if method == "POST" and route in self.inboxes:
-            self.inbox.labels(str(status)).inc()
+            found.append(self.inbox.labels(str(status)))
+        return tuple(found)
 
 
 class RequestMetrics:

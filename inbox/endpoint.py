@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
 PROCESS = "inbox"
 _AUTHORED = ("Create", "Update", "Delete")
+# The answers to a stored activity, as ``json_response`` writes them, made once.
+_STORED = {True: b'{"status":"accepted"}', False: b'{"status":"duplicate"}'}
 
 
 def parse_body(body: bytes) -> object:
@@ -41,8 +43,14 @@ def _refuse_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
-def storable(document: object) -> None:
-    """PostgreSQL stores neither NUL characters nor lone surrogates, which JSON can escape: refuse them here."""
+def storable(document: object, body: bytes | None = None) -> None:
+    """PostgreSQL stores neither NUL characters nor lone surrogates, which JSON can escape: refuse them here.
+
+    A body with no escape (``\\u``), no NUL byte and no byte that starts a surrogate's UTF-8 form (``0xED``) is
+    UTF-8 JSON that can hold neither, and is not walked: that is nearly every activity.
+    """
+    if body is not None and b"\\u" not in body and b"\x00" not in body and b"\xed" not in body:
+        return
     reason = unstorable(document)
     if reason:
         raise MalformedActivity(f"the activity cannot be stored: {reason}")
@@ -90,13 +98,13 @@ class InboxEndpoint:
         try:
             document = parse_body(body)
             activity = normalise_activity(document)
-            storable(document)
+            storable(document, body)
         except MalformedActivity as error:
             return problem(400, str(error))
         addressee = name or self._instance.urls.local_name(activity.object_id or "")  # a Follow via the shared inbox
         if refusal := await self._remote.suspension.refusal(activity.actor, addressee):
             return problem(*refusal)
-        signed = SignedRequest(request.method, self._public_url(request), dict(request.headers), body)
+        signed = SignedRequest(request.method, self._public_url(request), _headers(request), body)
         try:
             verified = await verify_request(signed, self._remote.resolve_key, self._instance.clock(), self._keys)
         except KeyGone as error:
@@ -111,7 +119,7 @@ class InboxEndpoint:
         if reason:
             return problem(400, reason)
         stored = await self._store(activity, document, verified.owner, name)
-        return json_response({"status": "accepted" if stored else "duplicate"}, status=202)
+        return Response(_STORED[stored], status_code=202, media_type="application/json")
 
     def _public_url(self, request: Request) -> str:
         return signed_url(request, self._instance.urls.base)
@@ -142,6 +150,12 @@ class InboxEndpoint:
         the worker's drain picks up, so one statement both stores and queues it."""
         received = Received(activity.id, activity.actor, activity.types[0], document, signer, inbox_of)
         return await self._intake.store(received)
+
+
+def _headers(request: Request) -> dict[str, str]:
+    """The request's headers as ``dict(request.headers)`` gives them (the last of repeated fields), read straight
+    from the scope."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in request.scope["headers"]}
 
 
 def signed_url(request: Request, base: str) -> str:

@@ -1,0 +1,59 @@
+"""The inbox's own door (``inbox.entrance``) answers as the whole stack did, and skips the storability walk only when
+the body cannot hold what PostgreSQL refuses.
+
+Each case is a correct delivery but for its body, checked with the rules of ``test_bad_requests`` (status, error
+text, row counts); the bodies are the ones the quick check must not let through (a surrogate written as raw
+bytes, a NUL escaped in a key) and one it must not refuse (a backslash followed by ``u`` as text).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.inbox.conftest import World
+from tests.inbox.test_bad_requests import Build, Ctx, bad, bite, body, cavage, corpus_world, send
+from tests.inbox.test_bad_requests import test_inbox_answers_by_the_rules as answers_by_the_rules
+from tests.support.remote_server import RemoteServer, encode
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+__all__ = ["corpus_world"]  # the fixture, shared with test_bad_requests
+
+
+def _with(ctx: Ctx, member: bytes) -> bytes:
+    """The Bite's JSON with one more member written as raw bytes."""
+    return encode(bite(ctx))[:-1] + b"," + member + b"}"
+
+
+CASES = [
+    bad("ok-control", cavage(), 202),
+    bad("surrogate-as-raw-utf8-bytes", body(lambda ctx: _with(ctx, b'"content":"\xed\xa0\x80"')), 400),
+    bad("nul-escaped-in-a-key", body(lambda ctx: _with(ctx, b'"a\\u0000b":"x"')), 400),
+    bad("ok-backslash-then-u-as-text", body(lambda ctx: _with(ctx, b'"content":"C:\\\\u0000"')), 202),
+    bad("ok-accented-text", body(lambda ctx: _with(ctx, '"content":"845 € à Lyon"'.encode())), 202),
+]
+
+
+@pytest.mark.parametrize(("build", "status"), CASES)
+async def test_inbox_bodies_are_answered_by_the_rules(
+    build: Build, status: int, corpus_world: World, remote: RemoteServer, elsewhere: RemoteServer
+) -> None:
+    await answers_by_the_rules(build, status, corpus_world, remote, elsewhere)
+
+
+async def test_an_activity_is_answered_with_a_request_id_and_a_json_body(
+    corpus_world: World, remote: RemoteServer, elsewhere: RemoteServer
+) -> None:
+    ctx = Ctx(corpus_world, remote, elsewhere)
+    response = await send(corpus_world.client, cavage()(ctx))
+    assert response.status_code == 202
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"status": "accepted"}
+    assert re.fullmatch(r"[0-9a-f]{24}", response.headers["x-request-id"])
+    await corpus_world.process()
+
+
+async def test_a_get_of_an_inbox_is_still_refused_by_the_router(corpus_world: World) -> None:
+    response = await corpus_world.client.get("/inbox")
+    assert response.status_code == 405
