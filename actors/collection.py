@@ -96,6 +96,13 @@ async def counted(db: Pool | Connection, kind: str, owner: str) -> int:
     return int(total or 0)
 
 
+async def public_posts(db: Pool | Connection) -> int:
+    """Every local actor's public activities, from the kept counts: NodeInfo's ``localPosts`` is read by crawlers
+    on every visit, and counting the outbox cost a scan of every activity."""
+    total = await db.fetchval("SELECT sum(total) FROM collection_counts WHERE kind = 'outbox'")
+    return int(total or 0)
+
+
 def collection(collection_id: str, total: int) -> JSON:
     return {
         "@context": AS2,

@@ -5,6 +5,9 @@ Browsers asking for an actor get the page that ``render_html`` makes; machines g
 What is not public depends on who signed the request, so its answers — refusals included — are ``private`` and
 vary on ``Signature``: a shared cache must neither keep a follower's copy for others nor give a follower a
 stranger's 404.
+
+Every address a peer reads of our actors is here, with the rules of who may read what next to each other, which is
+why the module runs a few lines past our usual 400; the collections' pages are built in ``actors.collection``.
 """
 
 from __future__ import annotations
@@ -127,7 +130,7 @@ def routes(
         if version not in nodeinfo.VERSIONS:
             return json_response({"error": f"no NodeInfo {version}"}, status=404, headers=_CORS)
         kinds = await store.counts(pool)
-        local_posts = await pool.fetchval("SELECT count(*) FROM outbox")
+        local_posts = await collection.public_posts(pool)
         usage = nodeinfo.Usage(
             users=kinds.get("person", 0),
             active_month=kinds.get("person", 0),

@@ -8,11 +8,22 @@ Recompute: ``CLAIMS`` claims by ``ACTORS`` actors of ``DOMAINS`` domains on ``FI
 the database; the same claims, already ``Claim`` objects in a Python list, go through the engine in memory
 (``consensus.batch``: columns, then rounds) — the baseline; then ``chiffres consensus recompute`` runs as a
 process of its own, which reports its peak resident memory.
+
+Outbox: a public group's outbox of ``OUTBOX_ITEMS`` activities; its first page against a bare JSON response of
+as many bytes, from the same uvicorn in the same process, in alternating rounds.
+
+Memory: ``chiffres serve`` (web and worker in one process, as by default) in this process; signed Likes of our
+figures by ``LIKERS`` actors on ``LIKER_HOSTS`` loopback hosts, served by a helper process; the resident size
+after each step of ``MEMORY_STEPS`` claims, once every Like is a claim and no job is due.
+
+``BENCH_SCALE=recompute|outbox|memory`` runs one section; ``BENCH_LIKERS`` sets how many actors like;
+``BENCH_TRACEMALLOC=objects`` (or ``1``, with tracemalloc, ten times slower) says what grew in the memory section.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
 import json
 import os
@@ -25,6 +36,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,12 +45,21 @@ import psutil
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from actors import store
-from bench.federation import Helper, create_database, free_port
+from bench.federation import (
+    Helper,
+    actor_document,
+    address,
+    create_database,
+    free_port,
+    loopback_sockets,
+    uvicorn_server,
+)
 from chiffres import server
 from chiffres.app import build_app, federation, job_handlers, worker_loops
 from consensus.batch import recompute
@@ -55,8 +76,12 @@ OUTBOX_ITEMS = 100_000
 OUTBOX_REQUESTS = 500  # per address, in OUTBOX_ROUNDS alternating slices
 OUTBOX_ROUNDS = 5
 AS_JSON = "application/activity+json"
-MEMORY_STEPS = (1_000, 10_000)  # claims received before each measure
+MEMORY_STEPS = (1_000, 4_000, 7_000, 10_000)  # claims received before each measure; the goal compares the ends
 LIKED_FIGURES = 200
+# Distinct actors who like: all of them have liked by the first measure, so that what is measured is per claim (their
+# keys are kept, within a bound: ``BENCH_LIKERS=20000`` makes every Like come from someone new).
+LIKERS = int(os.environ.get("BENCH_LIKERS") or 1_000)
+LIKER_HOSTS = 200
 CLAIMS = 1_000_000
 FIGURES = 20_000
 ACTORS = 4_000
@@ -279,14 +304,37 @@ def _rss_mb() -> float:
     return float(psutil.Process().memory_info().rss) / 2**20
 
 
+def _heap() -> str:
+    """What glibc's heap holds in use and free, and the resident size once its free pages are handed back."""
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = _MallInfo2
+    info = libc.mallinfo2()
+    libc.malloc_trim(0)
+    held = f"heap in use {info.uordblks / 2**20:.0f} MB, free {info.fordblks / 2**20:.0f} MB"
+    return f"{held}; trimmed RSS {_rss_mb():.0f} MB"
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks")
+    ] + [("keepcost", ctypes.c_size_t)]
+
+
 Likes = list[tuple[bytes, dict[str, str]]]
 
 
-def _likes(key: rsa.RSAPrivateKey, actor: str, inbox: str, figures: list[str], start: int, count: int) -> Likes:
+def _liker(peers_port: int, number: int) -> str:
+    """The ``number``-th liker: each on one of ``LIKER_HOSTS`` loopback hosts, as people of many servers like."""
+    return f"http://{address(number % LIKER_HOSTS + 1)}:{peers_port}/users/u{number % LIKERS}"
+
+
+def _likes(key: rsa.RSAPrivateKey, peers_port: int, inbox: str, figures: list[str], start: int, count: int) -> Likes:
     """Signed Likes of our figures, each a new claim, as Mastodon signs them."""
     now = datetime.now(UTC)
     bodies: Likes = []
     for number in range(start, start + count):
+        actor = _liker(peers_port, number)
         document = {
             "@context": "https://www.w3.org/ns/activitystreams",
             "id": f"{actor}/likes/{number}",
@@ -298,6 +346,32 @@ def _likes(key: rsa.RSAPrivateKey, actor: str, inbox: str, figures: list[str], s
         headers = sign_cavage("POST", inbox, key_id=f"{actor}#main-key", private_key=key, now=now, body=body)
         bodies.append((body, headers))
     return bodies
+
+
+def _likers_app(public_pem: str) -> Starlette:
+    """Every liker's actor document, on whichever loopback host it is asked of (one key for all: the server
+    verifies each signature all the same)."""
+
+    async def actor(request: Request) -> Response:
+        base = f"http://{request.headers['host']}"
+        document = actor_document(base, public_pem) | {
+            "id": f"{base}{request.url.path}",
+            "preferredUsername": request.path_params["name"],
+            "inbox": f"{base}{request.url.path}/inbox",
+        }
+        key = {"id": f"{base}{request.url.path}#main-key", "owner": document["id"], "publicKeyPem": public_pem}
+        return JSONResponse(document | {"publicKey": key}, media_type=AS_JSON)
+
+    async def ready(request: Request) -> Response:
+        return Response("ok")
+
+    return Starlette(routes=[Route("/users/{name}", actor), Route("/healthz", ready)])
+
+
+def _likers(port: int, pem: Path) -> None:
+    """The helper process that serves the likers."""
+    app = _likers_app(pem.read_text())
+    asyncio.run(uvicorn_server(app, port).serve(sockets=loopback_sockets(port)))
 
 
 async def _claims_in(client: httpx.AsyncClient, likes: Likes, inbox: str) -> None:
@@ -313,7 +387,8 @@ async def _drained(instance: Instance, claims: int) -> None:
     while True:
         stored = await pool.fetchval("SELECT count(*) FROM claims")
         waiting = await pool.fetchval("SELECT count(*) FROM inbox_activities WHERE processed_at IS NULL")
-        jobs = await pool.fetchval("SELECT count(*) FROM pgqueuer")
+        # A group's relays of one actor's claims are deferred by its rate (``inbox.relay``): not waiting now.
+        jobs = await pool.fetchval("SELECT count(*) FROM pgqueuer WHERE execute_after <= now()")
         if stored >= claims and not waiting and not jobs:
             return
         await asyncio.sleep(0.5)
@@ -329,7 +404,7 @@ async def _bench_memory(admin_url: str, workdir: Path) -> None:
         .decode()
     )
     peers_port, port = free_port(), free_port()
-    peers = Helper(["-m", "bench.federation", "peers", str(peers_port), str(pem)], workdir / "memory-peers.log")
+    peers = Helper(["-m", "bench.scale", "likers", str(peers_port), str(pem)], workdir / "memory-likers.log")
     settings = Settings(domain=f"localhost:{port}", database_url=url, data_dir=workdir / "memory", dev=True)
     prepared = await server.prepare(settings, serving=True, pool_size=20, wait=True)
     instance = prepared.instance
@@ -347,27 +422,35 @@ async def _bench_memory(admin_url: str, workdir: Path) -> None:
             with_worker=True,
         )
     )
-    tracing = os.environ.get("BENCH_TRACEMALLOC") == "1"
+    # ``objects``: which kinds of Python objects grew between the measures; ``1``: also where memory was allocated
+    # (tracemalloc, which makes the server some ten times slower).
+    tracing = os.environ.get("BENCH_TRACEMALLOC") in ("1", "objects")
+    malloc = os.environ.get("BENCH_TRACEMALLOC") == "1"
     try:
-        peers.wait_ready(f"http://127.0.0.1:{peers_port}/received")
+        peers.wait_ready(f"http://127.0.0.1:{peers_port}/healthz")
         await asyncio.to_thread(Helper.wait_ready, peers, f"http://127.0.0.1:{port}/healthz")
-        actor, inbox = f"http://127.0.0.1:{peers_port}/users/bench", f"http://localhost:{port}/inbox"
+        inbox = f"http://localhost:{port}/inbox"
         sizes: dict[int, float] = {}
         sent = 0
         snapshots: list[tracemalloc.Snapshot] = []
+        kinds: list[Counter[str]] = []
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
             for target in MEMORY_STEPS:
                 while sent < target:
                     count = min(500, target - sent)
-                    likes = await asyncio.to_thread(_likes, key, actor, inbox, figures, sent, count)
+                    likes = await asyncio.to_thread(_likes, key, peers_port, inbox, figures, sent, count)
                     await _claims_in(client, likes, "/inbox")
                     sent += count
                 await _drained(instance, sent)
                 sizes[target] = _rss_mb()
+                print(f"  after {target:,} claims: RSS {sizes[target]:.0f} MB", end="", flush=True)
+                print(f"; {_heap()}" if tracing else "", flush=True)
                 if tracing:  # what is allocated from the first measure on and still held at the last
-                    if not snapshots:
+                    if malloc and not snapshots:
                         tracemalloc.start(12)
-                    snapshots.append(tracemalloc.take_snapshot())
+                    if malloc:
+                        snapshots.append(tracemalloc.take_snapshot())
+                    kinds.append(Counter(type(thing).__qualname__ for thing in gc.get_objects()))
         first, last = MEMORY_STEPS[0], MEMORY_STEPS[-1]
         print(f"server (web + worker, one process) after {first:,} claims: RSS {sizes[first]:.0f} MB;", end="")
         print(f" after {last:,}: {sizes[last]:.0f} MB")
@@ -377,7 +460,9 @@ async def _bench_memory(admin_url: str, workdir: Path) -> None:
         )
         print(" goal within 20 MB)")
         if tracing:
-            for stat in snapshots[-1].compare_to(snapshots[0], "traceback")[:12]:
+            grown_kinds = kinds[-1] - kinds[0]
+            print("  objects grown:", ", ".join(f"{name} +{count}" for name, count in grown_kinds.most_common(15)))
+            for stat in snapshots[-1].compare_to(snapshots[0], "traceback")[:12] if malloc else []:
                 print(f"  {stat.size_diff / 1024:+9.0f} kB  {stat.count_diff:+7d} blocks")
                 for line in stat.traceback.format()[-8:]:
                     print("      " + line)
@@ -435,5 +520,7 @@ def main() -> None:
 if __name__ == "__main__":
     if sys.argv[1:] == ["recompute"]:
         _recompute_here()
+    elif sys.argv[1:2] == ["likers"]:
+        _likers(int(sys.argv[2]), Path(sys.argv[3]))
     else:
         main()

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp
 from chiffres import identity
 from fedi.config import Settings
 from fedi.database import Connection, Database, DatabaseUnavailable, open_database
+from fedi.heap import Heap, trimmer
 from fedi.instance import Instance
 from fedi.migrator import migrate
 from fedi.queue import Handler, Loop, Worker
@@ -167,9 +168,11 @@ async def serve(
         "" if with_worker else " (no worker)",
     )
     worker_task = asyncio.create_task(worker.run()) if worker is not None else None
+    trimming = asyncio.create_task(Heap(trimmer()).run())
     try:
         await server.serve()
     finally:
+        trimming.cancel()
         stop()
         if worker_task is not None:
             await _finish(worker_task)
@@ -187,9 +190,11 @@ async def run_worker(prepared: Prepared, handlers: dict[str, Handler], loops: Se
     _on_signals(stop)
     watch = _watch(prepared, stopping, stop)
     logger.info("worker started for %s", prepared.instance.urls.base)
+    trimming = asyncio.create_task(Heap(trimmer()).run())
     try:
         await worker.run()
     finally:
+        trimming.cancel()
         stop()
         await _close(prepared, watch)
 

@@ -137,13 +137,15 @@ class RemoteActors:
         urls: Urls,
         signer: SignerSource,
         clock: Clock,
-        key_memory: int = 4096,
+        key_memory: int = 1024,
         *,
         farms: Independence | None = None,
         suspension: Suspension | None = None,
     ) -> None:
         # Keys verified recently, kept in memory: a busy inbox would otherwise read the same key row per request.
-        # A refresh (after a failed verification) always goes to the network and replaces the entry.
+        # A refresh (after a failed verification) always goes to the network and replaces the entry. A parsed key
+        # costs about 8 kB of the C heap: 1,024 of them hold the senders of a busy hour in a few megabytes, and
+        # a rarer sender costs one read of its row.
         self._keys: OrderedDict[str, PublicKeyInfo] = OrderedDict()
         self._key_memory = key_memory
         self.key_sources: Counter[str] = Counter()  # where verification keys came from, read by fedi.metrics
