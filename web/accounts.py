@@ -7,6 +7,7 @@ instance knows (the password's argon2 hash, the state an admin moves, the charte
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -24,8 +25,15 @@ State = Literal["pending", "active", "disabled"]
 MIN_PASSWORD, MAX_PASSWORD = 10, 200
 
 _HASHER = PasswordHasher()
-# Verified when no account has the name, so that an unknown name takes as long to refuse as a wrong password.
-_NOBODY = _HASHER.hash("no account has this password")
+
+
+@functools.cache
+def _nobody() -> str:
+    """A hash to check a password against when no account has the name, so that signing in takes as long whether
+    or not it exists; made on first use (an argon2 hash costs a tenth of a second, at every command's start-up)."""
+    return _HASHER.hash("no account has this password")
+
+
 _COLUMNS = "c.id, c.actor_id, a.name, c.state, c.charter_version, c.session_epoch, c.created_at, c.approved_at"
 _COLUMNS += ", c.admin"  # migration 0029
 _FROM = "accounts c JOIN actors a ON a.id = c.actor_id"
@@ -113,7 +121,7 @@ async def verify(db: Pool | Connection, name: str, password: str) -> Account | N
     row = await db.fetchrow(
         f"SELECT {_COLUMNS}, c.password_hash FROM {_FROM} WHERE a.name = $1", name.strip().lower()[:64]
     )
-    digest = row["password_hash"] if row else _NOBODY
+    digest = row["password_hash"] if row else _nobody()
     try:
         _HASHER.verify(digest, password)
     except (VerificationError, InvalidHashError):
