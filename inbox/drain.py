@@ -25,6 +25,8 @@ from fedi.database import Pool, is_unavailable
 from fedi.types import JSON
 
 logger = logging.getLogger(__name__)
+#: How long a worker holds the rows it took: a killed worker's rows are taken again after it.
+LEASE = timedelta(minutes=2)
 
 MAX_ATTEMPTS = 5
 Process = Callable[[JSON], Awaitable[None]]
@@ -39,7 +41,7 @@ class Drain:
         batch: int = 50,
         concurrency: int = 8,
         idle: float = 0.1,
-        lease: timedelta = timedelta(minutes=2),
+        lease: timedelta = LEASE,
         timeout: float = 60.0,
         grace: float = 5.0,
     ) -> None:

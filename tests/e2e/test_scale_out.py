@@ -45,6 +45,7 @@ from starlette.routing import Route
 from fedi.database import connect
 from fedi.embedded import EmbeddedPostgres, database_url
 from fedi.migrator import migrate
+from inbox import drain
 from tests.support.process import InstanceProcess, free_port, terminate
 from tests.support.remote_server import AS2, RemoteActor, RemoteServer, encode
 from tests.support.waiting import eventually
@@ -289,7 +290,11 @@ def test_two_web_and_two_worker_processes_deliver_a_fan_out_through_a_kill_and_a
             eventually(functools.partial(_serving, port, admin.domain), what="both web processes, after the restart")
         likes += _likes(sender, note, admin.base, ports, range(LIKES, 2 * LIKES))
         eventually(lambda: inboxes.distinct() == INBOXES, timeout=120, what="every inbox's delivery")
-        eventually(lambda: asyncio.run(_unprocessed(database.url, likes)) == 0, timeout=60, what="every Like processed")
+        eventually(  # the Likes the killed worker had taken come back when their lease ends
+            lambda: asyncio.run(_unprocessed(database.url, likes)) == 0,
+            timeout=drain.LEASE.total_seconds() + 60,
+            what="every Like processed",
+        )
         survivors = [process for process in processes if process.process is not killed]
         assert all(process.process.poll() is None for process in survivors), [p.log() for p in survivors]
 
