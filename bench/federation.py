@@ -678,14 +678,20 @@ async def create_database(admin_url: str, name: str) -> str:
     return url
 
 
-async def run(workdir: Path, admin_url: str, pg_pid: int, *, delivery: bool = True) -> None:
+def peer_key(pem: Path) -> rsa.RSAPrivateKey:
+    """The peers' signing key, its public half written to ``pem`` for the helper process that serves their actors."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = workdir / "peer.pem"
     pem.write_text(
         key.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
+    return key
+
+
+async def run(workdir: Path, admin_url: str, pg_pid: int, *, delivery: bool = True) -> None:
+    pem = workdir / "peer.pem"
+    key = peer_key(pem)
     print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} (other work on the machine skews the rates)")
     peers_port = free_port()
     peers = Helper(["-m", "bench.federation", "peers", str(peers_port), str(pem)], workdir / "peers.log")

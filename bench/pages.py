@@ -92,11 +92,12 @@ async def _fill(instance: Instance) -> str:
     return uri.removeprefix(instance.urls.base)
 
 
-async def _timings(client: httpx.AsyncClient, url: str, count: int) -> list[float]:
+async def timed_gets(client: httpx.AsyncClient, url: str, count: int, accept: str = "text/html") -> list[float]:
+    """Seconds for each of ``count`` GETs of ``url``, one after the other; anything but a 200 stops the bench."""
     seconds = []
     for _ in range(count):
         began = time.perf_counter()
-        response = await client.get(url, headers={"Accept": "text/html"})
+        response = await client.get(url, headers={"Accept": accept})
         seconds.append(time.perf_counter() - began)
         if response.status_code != 200:
             raise RuntimeError(f"{url} answered {response.status_code}")
@@ -142,12 +143,12 @@ async def run(admin_url: str) -> None:
         timings: dict[str, list[float]] = {}
         async with httpx.AsyncClient() as client:
             for name, path in addresses.items():  # warm-up
-                await _timings(client, ours[2] + path, 20)
-                await _timings(client, f"{bare[2]}/{sizes[name]}", 20)
+                await timed_gets(client, ours[2] + path, 20)
+                await timed_gets(client, f"{bare[2]}/{sizes[name]}", 20)
             for _ in range(ROUNDS):
                 for name, path in addresses.items():
-                    timings.setdefault(name, []).extend(await _timings(client, ours[2] + path, REQUESTS // ROUNDS))
-                    bare_timings = await _timings(client, f"{bare[2]}/{sizes[name]}", REQUESTS // ROUNDS)
+                    timings.setdefault(name, []).extend(await timed_gets(client, ours[2] + path, REQUESTS // ROUNDS))
+                    bare_timings = await timed_gets(client, f"{bare[2]}/{sizes[name]}", REQUESTS // ROUNDS)
                     timings.setdefault(f"bare {name}", []).extend(bare_timings)
         for name in addresses:
             p95, baseline = _p95(timings[name]), _p95(timings[f"bare {name}"])
