@@ -1,9 +1,15 @@
-"""Durable delivery: one queued job per (activity, destination inbox), retried with backoff, never lost.
+"""Durable delivery: one ``deliveries`` row per (activity, destination inbox), retried with backoff, never lost.
 
-:func:`schedule` records a ``deliveries`` row per inbox and queues its job in the caller's transaction. The
-``deliver`` job signs and POSTs the activity kept in the outbox, then records the outcome; a retry is a new job
-queued in the same transaction as the failure it follows. A worker killed mid-POST leaves its job to be picked
-up again, so a peer may receive an activity twice — inboxes deduplicate by activity id — but never zero times.
+:func:`schedule` records a row per inbox and queues the jobs in the caller's transaction: one job per server
+for up to :data:`PER_JOB` of its inboxes, posted one after the other. A server that gives each follower its own
+inbox (bovine, many small servers) then gets its deliveries over one kept-alive connection instead of as many
+connections as followers, and the queue carries a job per server, not per follower: the job's own bookkeeping
+(taking it, its heartbeat, its status) cost about as much as a POST. The ``deliver`` job signs and POSTs the
+activity kept in the outbox, then records each outcome; a retry is a new job for that one delivery, queued in the
+same transaction as the failure it follows, and when a server asks us to come back later the job's remaining
+deliveries wait with it instead of knocking one by one. A worker killed mid-job leaves it to be picked up again;
+what it had recorded as delivered is not sent again, so a peer may receive an activity twice — inboxes
+deduplicate by activity id — but never zero times.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import asyncio
 import logging
 import random
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -22,7 +28,7 @@ from asyncpg import Record
 from fedi import queue, retry
 from fedi.batch import Batch
 from fedi.breaker import Hosts
-from fedi.database import Connection, Pool
+from fedi.database import Connection, Pool, is_unavailable
 from fedi.fetch import Fetcher, FetchError, Signer, json_body
 from fedi.types import JSON, Clock
 
@@ -32,6 +38,7 @@ DELIVER = "deliver"
 SignerFor = Callable[[int], Awaitable[Signer]]
 SyncHeader = Callable[[JSON, str], Awaitable[str | None]]
 KEPT_ACTIVITIES = 64  # activities whose body a worker keeps at once
+PER_JOB = 16  # deliveries to one server that one job posts in turn
 
 
 async def schedule(connection: Connection, activity_id: str, inboxes: list[str], signer_id: int) -> int:
@@ -49,13 +56,36 @@ async def schedule(connection: Connection, activity_id: str, inboxes: list[str],
         " SELECT $1, inbox, host, $3 FROM unnest($2::text[]) AS inbox,"
         " split_part(split_part(inbox, '://', 2), '/', 1) AS host"
         " WHERE lower(host) NOT IN (SELECT domain FROM domain_blocks WHERE severity = 'suspend')"
-        " ON CONFLICT (activity_id, inbox) DO NOTHING RETURNING id",
+        " ON CONFLICT (activity_id, inbox) DO NOTHING RETURNING id, lower(domain) AS domain",
         activity_id,
         unique,
         signer_id,
     )
-    await queue.enqueue_many(connection, DELIVER, [{"delivery": row["id"]} for row in rows])
+    by_server: dict[str, list[int]] = {}
+    for row in rows:
+        by_server.setdefault(row["domain"], []).append(row["id"])
+    await queue.enqueue_many(connection, DELIVER, [payload(ids) for ids in _chunks(by_server.values())])
     return len(rows)
+
+
+def payload(ids: list[int]) -> JSON:
+    """The ``deliver`` job for these deliveries (one server's, at most :data:`PER_JOB`)."""
+    return {"delivery": ids[0]} if len(ids) == 1 else {"deliveries": ids}
+
+
+def deliveries_of(job: JSON) -> list[int]:
+    """The delivery ids a ``deliver`` job names (a job queued before jobs carried several names one)."""
+    many = job.get("deliveries")
+    ids = many if many is not None else [job.get("delivery")]
+    if not isinstance(ids, list) or not 0 < len(ids) <= PER_JOB or not all(type(i) is int for i in ids):
+        raise queue.JobPayloadError(f"not a deliver job: {str(job)[:200]}")
+    return ids
+
+
+def _chunks(groups: Iterable[list[int]]) -> Iterator[list[int]]:
+    for ids in groups:
+        for start in range(0, len(ids), PER_JOB):
+            yield ids[start : start + PER_JOB]
 
 
 @dataclass(frozen=True)
@@ -99,25 +129,49 @@ class Deliverer:
         self._delivered: Batch[tuple[int, int, int], None] = Batch(self._mark_delivered)
         self._outgoing: OrderedDict[str, tuple[datetime, asyncio.Task[Outgoing | None]]] = OrderedDict()
 
-    async def __call__(self, payload: JSON) -> None:
-        row = await self._rows(int(payload["delivery"]))
+    async def __call__(self, job: JSON) -> None:
+        """Post the job's deliveries in turn. One that fails for a reason of its own (a bug) does not stop the
+        others; it is raised once they are done, so the job is logged as failed as a one-delivery job would be.
+        The database going away stops the job at once: it runs again, and what was recorded is not sent again."""
+        ids = deliveries_of(job)
+        failure: Exception | None = None
+        for index, delivery_id in enumerate(ids):
+            try:
+                come_back = await self._one(delivery_id)
+            except Exception as error:
+                if is_unavailable(error):
+                    raise
+                logger.exception("delivery %s failed", delivery_id)
+                failure = failure or error
+                continue
+            rest = ids[index + 1 :]
+            if come_back is not None and rest:
+                await self._postpone_many(rest, come_back)
+                break
+        if failure is not None:
+            raise failure
+
+    async def _one(self, delivery_id: int) -> timedelta | None:
+        """Deliver one; when its server asked us to come back later, how long the job's other deliveries to it
+        wait (they keep their attempts: they were not tried)."""
+        row = await self._rows(delivery_id)
         if row is None or row["state"] != "pending":
-            return
+            return None
         health = await self._hosts.health(row["domain"])
         now = self._clock()
         if health.unreachable(now) and health.last_failure_at and health.first_failure_at:
             await self._finish(
                 row["id"], "skipped", None, f"{row['domain']} unreachable since {health.first_failure_at}"
             )
-            return
+            return None
         if health.is_open(now) and health.open_until is not None:
             await self._postpone(row["id"], health.open_until - now)
-            return
+            return None
         outgoing = await self._activity(row["activity_id"])
         if outgoing is None:
-            return
+            return None
         status, error = await self._post(row["inbox"], outgoing, row["signer"])
-        await self._record(row["id"], row["domain"], row["attempts"] + 1, status, error)
+        return await self._record(row["id"], row["domain"], row["attempts"] + 1, status, error)
 
     async def _read(self, ids: list[int]) -> list[Record | None]:
         rows = await self._pool.fetch(
@@ -156,13 +210,14 @@ class Deliverer:
 
     async def _record(
         self, delivery_id: int, domain: str, attempts: int, status: int | None, error: str | None
-    ) -> None:
+    ) -> timedelta | None:
+        """Write the outcome; the delay before the next attempt when the server asked us to come back later."""
         outcome = retry.classify(status)
         now = self._clock()
         if outcome is retry.Outcome.DELIVERED and status is not None:
             await self._delivered((delivery_id, attempts, status))
             await self._hosts.succeeded(domain, now)
-            return
+            return None
         if status is None or status >= 500:
             await self._hosts.failed(domain, now)
         delay = retry.backoff(attempts, self._rng) if outcome is retry.Outcome.RETRY else None
@@ -170,9 +225,10 @@ class Deliverer:
             if delay is None:
                 await self._set(connection, delivery_id, "failed", attempts, status, error)
                 logger.info("delivery %s to %s failed for good: %s", delivery_id, domain, error)
-                return
+                return retry.backoff(1, self._rng) if outcome is retry.Outcome.RETRY else None
             await self._set(connection, delivery_id, "pending", attempts, status, error)
             await queue.enqueue(connection, DELIVER, {"delivery": delivery_id}, delay=delay)
+        return delay
 
     async def _mark_delivered(self, outcomes: list[tuple[int, int, int]]) -> list[None]:
         await self._pool.execute(
@@ -189,6 +245,10 @@ class Deliverer:
     async def _postpone(self, delivery_id: int, delay: timedelta) -> None:
         async with self._pool.acquire() as connection:
             await queue.enqueue(connection, DELIVER, {"delivery": delivery_id}, delay=delay)
+
+    async def _postpone_many(self, ids: list[int], delay: timedelta) -> None:
+        async with self._pool.acquire() as connection:
+            await queue.enqueue(connection, DELIVER, payload(ids), delay=delay)
 
     async def _finish(self, delivery_id: int, state: str, status: int | None, error: str | None) -> None:
         async with self._pool.acquire() as connection:

@@ -52,8 +52,11 @@ def parse_ids(texts: list[str]) -> tuple[list[int], list[int]]:
 
 async def listing(db: Pool | Connection, limit: int = LIMIT) -> list[Waiting]:
     deliveries = await db.fetch(
-        "WITH jobs AS (SELECT (convert_from(payload, 'UTF8')::jsonb->>'delivery')::bigint AS delivery,"
-        " min(execute_after) AS next_try FROM pgqueuer WHERE entrypoint = $2 GROUP BY 1)"
+        "WITH payloads AS (SELECT convert_from(payload, 'UTF8')::jsonb AS p, execute_after FROM pgqueuer"
+        " WHERE entrypoint = $2),"
+        " jobs AS (SELECT named.id::bigint AS delivery, min(execute_after) AS next_try FROM payloads,"
+        " jsonb_array_elements_text(coalesce(p->'deliveries', jsonb_build_array(p->'delivery'))) AS named(id)"
+        " GROUP BY 1)"
         " SELECT d.id, d.state, d.domain, d.attempts, d.last_error, d.created_at, j.next_try"
         " FROM deliveries d LEFT JOIN jobs j ON j.delivery = d.id"
         " WHERE d.state IN ('pending', 'failed') ORDER BY d.id LIMIT $1",

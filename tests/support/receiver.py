@@ -17,12 +17,15 @@ from tests.support.process import free_port
 
 
 class Receiver:
-    """Answers 202 to POST /inbox/{key} after ``delay`` seconds and counts deliveries per key."""
+    """Answers 202 (or ``status``) to POST /inbox/{key} after ``delay`` seconds, and counts deliveries per key and
+    the connections (client ports) they came over."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, status: int = 202) -> None:
         self.delay = delay
+        self.status = status
         self.port = free_port()
         self.received: Counter[str] = Counter()
+        self.connections: Counter[int] = Counter()
         self._lock = threading.Lock()
         app = Starlette(routes=[Route("/inbox/{key}", self._inbox, methods=["POST"])])
         self._server = uvicorn.Server(
@@ -39,7 +42,8 @@ class Receiver:
             await asyncio.sleep(self.delay)
         with self._lock:
             self.received[request.path_params["key"]] += 1
-        return Response(status_code=202)
+            self.connections[request.client.port if request.client else 0] += 1
+        return Response(status_code=self.status)
 
     def start(self) -> Receiver:
         self._thread.start()
