@@ -1,17 +1,14 @@
 """The Starlette application, the job handlers and the worker's loops: where the packages are put together.
 
-Each package owns its routes and handlers; this module builds the collaborators once (HTTP client, fetcher,
-signers, caches) and hands them in, so that no package reaches for a global and none needs to know the others
-above it.
+Each package owns its routes and handlers; this module hands them the collaborators built once (HTTP client,
+fetcher, signers, caches: ``chiffres.federation``), so that no package reaches for a global and none needs to know
+the others above it.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
 
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -21,18 +18,16 @@ from starlette.routing import Route
 
 from actors import routes as actor_routes
 from actors.outbox import FANOUT, FanOut
-from actors.signers import Signers
 from actors.synchronization import Synchronization
+from chiffres.federation import Federation as Federation
+from chiffres.federation import farms
+from chiffres.federation import federation as federation
 from fedi import health, logs, metrics, nodeinfo, urls
-from fedi.addresses import AddressGuard
-from fedi.config import Settings
 from fedi.delivery import DELIVER, Deliverer
-from fedi.fetch import Fetcher, default_client
 from fedi.guard import RejectNul
-from fedi.instance import Instance
 from fedi.pruning import JobLogPruning
 from fedi.queue import Handler, Loop
-from fedi.signatures import KeyCache, SignatureError, SignedRequest, verify_request
+from fedi.signatures import SignatureError, SignedRequest, verify_request
 from fedi.slashes import TrailingSlashes
 from fedi.types import JSON
 from figures.numbers import Lang
@@ -42,11 +37,9 @@ from inbox.entrance import Entrance
 from inbox.handlers import HANDLERS
 from inbox.processor import Processor
 from inbox.relay import RELAY, Relayer
-from inbox.remote import RemoteActors
 from ledger import charter, joining, reciprocity
 from ledger.consensus import CONSENSUS, ConsensusJob, Periodic, thresholds
 from ledger.enforcement import Enforcement
-from ledger.independence import Independence
 from ledger.peers import Sharing
 from ledger.publication import Publisher
 from web import api as figures_api
@@ -63,38 +56,6 @@ from web.request_forms import member_routes
 from web.search_pages import SearchPages
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Federation:
-    """The outbound side of an instance: its HTTP client, fetcher, signers, remote actor cache and key cache."""
-
-    instance: Instance
-    client: httpx.AsyncClient
-    fetcher: Fetcher
-    signers: Signers
-    remote: RemoteActors
-    keys: KeyCache
-    delivery_client: httpx.AsyncClient | None = None
-
-    async def close(self) -> None:
-        await self.client.aclose()
-        if self.delivery_client is not None and self.delivery_client is not self.client:
-            await self.delivery_client.aclose()
-
-
-def federation(instance: Instance, client: httpx.AsyncClient | None = None) -> Federation:
-    settings = instance.settings
-    guard = AddressGuard(settings.allowed_private_addresses, allow_private=settings.dev)
-    # Key and actor fetches get one pool and deliveries another: slow peers of one kind cannot starve the other.
-    opened = client or default_client(guard)
-    delivering = client or default_client(guard)
-    fetcher = Fetcher(opened, guard, instance.clock, deliveries=delivering)
-    signers = Signers(instance.pool, instance.urls)
-    remote = RemoteActors(
-        instance.pool, fetcher, instance.urls, signers.instance, instance.clock, farms=farms(settings)
-    )
-    return Federation(instance, opened, fetcher, signers, remote, KeyCache(), delivering)
 
 
 def build_app(fed: Federation) -> Starlette:
@@ -183,13 +144,6 @@ def build_app(fed: Federation) -> Starlette:
     )
     app.router.redirect_slashes = False  # its Location comes from the request; TrailingSlashes uses our base
     return app
-
-
-def farms(settings: Settings) -> Independence:
-    """The rules that group domain farms; a trial in development mode has no history to wait for."""
-    if settings.newcomer_hours is not None:
-        return Independence(newcomer_age=timedelta(hours=settings.newcomer_hours))
-    return Independence(newcomer_age=timedelta(0)) if settings.dev else Independence()
 
 
 def job_handlers(fed: Federation) -> dict[str, Handler]:

@@ -206,7 +206,7 @@ async def sent(shared_world: World) -> AsyncIterator[dict[str, JSON]]:  # noqa: 
         source="https://observatoire.example/loyers/2026-06",
         reason="relevé de juin",
     )
-    await reply_figure(correction, world.fed)
+    await reply_figure(correction, world.fed.instance)
     documents["reply with correction"] = await _sent(world, "document->'object' ? 'correction'")
 
     consensus = Consensus(figure, 830.0, 815.0, 845.0, Status.CORRECTED, 0.8, 3.2, 4, 2, NOW)

@@ -2,6 +2,11 @@
 
 Every command prints one clear line and exits non-zero on an error an admin can fix (unknown actor, name taken,
 database unreachable, bad setting); a traceback is reserved for bugs.
+
+Building the parser imports only light modules (the settings, the logs, the choices of options in
+``chiffres.cli.choices``): each command imports what it runs inside its functions, since the whole instance (web
+pages, charts, units, the queue) takes a second or more to import, which ``chiffres --help``, a mistyped option or
+a two-line listing should not wait for.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from actors.actor import VISIBILITIES, ActorError
+from actors.actor import VISIBILITIES
 from chiffres.cli import (
     accounts,
     backup,
@@ -30,12 +35,7 @@ from chiffres.cli import (
     requests,
 )
 from chiffres.cli.table import add_json
-from consensus.vocabulary import ConsensusError as OfflineInputError
 from fedi import config, logs
-from fedi.config import ConfigError
-from fedi.database import DatabaseUnavailable
-from fedi.migrator import MigrationError
-from web.accounts import AccountError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,6 +97,19 @@ def _configure_logging(command: str, form: str | None = None) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def _admin_errors() -> tuple[type[Exception], ...]:
+    """The errors an admin can fix, told in one line. Imported when an error arrives, not at start-up: an ``except``
+    clause evaluates its classes only then."""
+    from actors.actor import ActorError
+    from consensus.vocabulary import ConsensusError as OfflineInputError
+    from fedi.config import ConfigError
+    from fedi.database import DatabaseUnavailable
+    from fedi.migrator import MigrationError
+    from web.accounts import AccountError
+
+    return (ConfigError, ActorError, DatabaseUnavailable, MigrationError, OfflineInputError, AccountError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _configure_logging(args.command)
@@ -104,9 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = config.from_environment(args.config)
         _configure_logging(args.command, settings.log_format)
         code: int = asyncio.run(args.run(args, settings))
-    except (ConfigError, ActorError, DatabaseUnavailable, MigrationError, OfflineInputError, AccountError) as error:
-        print(f"chiffres: {error}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
+    except _admin_errors() as error:
+        print(f"chiffres: {error}", file=sys.stderr)
+        return 1
     return code

@@ -14,13 +14,14 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
-from chiffres import backup, doctor, restore
 from chiffres.cli import progress
 from fedi.config import Settings
-from fedi.database import Database, connect, open_database, release
-from fedi.migrator import available, migrate
+
+if TYPE_CHECKING:
+    from chiffres import doctor
+    from fedi.database import Database
 
 SECRETS = "holds the instance's private keys: keep it as secret as the database, and delete it once restored"
 
@@ -47,6 +48,9 @@ def _failed(error: Exception) -> int:
 
 
 async def export_command(args: argparse.Namespace, settings: Settings) -> int:
+    from chiffres import backup
+    from fedi.database import connect, open_database, release
+
     database = await open_database(settings, min_size=1, max_size=1)
     try:
         connection = await connect(database.url)
@@ -69,6 +73,8 @@ async def export_command(args: argparse.Namespace, settings: Settings) -> int:
 @contextlib.contextmanager
 def _target(name: str) -> Iterator[TextIO]:
     """stdout, or a file only its owner can read, written beside its place and moved there once complete."""
+    from chiffres import backup
+
     if name == "-":
         yield sys.stdout
         sys.stdout.flush()
@@ -90,6 +96,10 @@ def _target(name: str) -> Iterator[TextIO]:
 
 
 async def import_command(args: argparse.Namespace, settings: Settings) -> int:
+    from chiffres import backup, restore
+    from fedi.database import connect, open_database, release
+    from fedi.migrator import available, migrate
+
     try:
         source, size = _source(args.file)
     except backup.BackupError as error:
@@ -125,6 +135,8 @@ async def import_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _source(name: str) -> tuple[BinaryIO, int]:
+    from chiffres import backup
+
     if name == "-":
         return sys.stdin.buffer, 0
     path = Path(name)
@@ -145,12 +157,16 @@ def _counted(source: BinaryIO, drawn: progress.Bar | None, size: int) -> Iterato
 
 
 async def doctor_command(args: argparse.Namespace, settings: Settings) -> int:
+    from chiffres import doctor
+
     report = await doctor.examine(settings, _database_opener(settings))
     print(doctor.as_json(report) if args.json else doctor.as_text(report), end="")
     return 1 if report.failed else 0
 
 
 def _database_opener(settings: Settings) -> doctor.Opener:
+    from fedi.database import open_database
+
     async def opener() -> Database:
         return await open_database(settings, min_size=1, max_size=2)
 

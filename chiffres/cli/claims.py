@@ -5,31 +5,28 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from actors import follows, store
 from actors.actor import Actor, ActorError
-from actors.outbox import activity, publish
-from chiffres.app import Federation, job_handlers
 from chiffres.cli import table
-from chiffres.cli.common import FIGURE_HELP, figure_uri, with_federation
+from chiffres.cli.common import FIGURE_HELP, figure_uri, with_federation, with_instance
 from chiffres.cli.handles import handles
 from chiffres.cli.handles import shown as shown_as
 from fedi.types import JSON
-from figures.numbers import FiguresError, parse_decimal, wire_decimal
-from figures.units import parse_unit
-from inbox.remote import ActorUnavailable
-from ledger import claims, explanation
-from ledger.consensus import CONSENSUS, ConsensusJob
-from ledger.member_claims import MemberClaims
-from ledger.publication import PublicationError
+
+if TYPE_CHECKING:
+    from chiffres.federation import Federation
+    from fedi.instance import Instance
+    from ledger.consensus import ConsensusJob
+    from ledger.member_claims import MemberClaims
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     like = commands.add_parser("like", help="endorse a figure (a Like of its current version)")
     like.add_argument("--as", dest="as_name", required=True, metavar="NAME", help="the member who endorses it")
     like.add_argument("figure", metavar="FIGURE", help=FIGURE_HELP)
-    like.set_defaults(run=with_federation(like_figure))
+    like.set_defaults(run=with_instance(like_figure))
     reply = commands.add_parser(
         "reply", help="reply to a figure (with --value, a correction), or to a post received here, such as a request"
     )
@@ -42,17 +39,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     reply.add_argument("--unit", metavar="U", help="its unit (default: the figure's)")
     reply.add_argument("--source", metavar="URL", help="URL backing the correction")
     reply.add_argument("--reason", metavar="TEXT", help="why the figure is wrong, in a few words")
-    reply.set_defaults(run=with_federation(reply_figure))
+    reply.set_defaults(run=with_instance(reply_figure))
     trust = commands.add_parser("trust", help="this instance's trust in other domains").add_subparsers(
         dest="trust", required=True, metavar="ACTION"
     )
     setting = trust.add_parser("set", help="trust a domain: 0 blocks it, 1 counts it as our own")
     setting.add_argument("domain", metavar="HOST", help="a host name, as in actor ids (a port only in development)")
     setting.add_argument("value", type=float, metavar="VALUE", help="from 0 (blocked) to 1 (as our own)")
-    setting.set_defaults(run=with_federation(trust_set))
+    setting.set_defaults(run=with_instance(trust_set))
     listing = trust.add_parser("list", help="domains with a trust set here, under a header: domain, trust, note")
     table.add_json(listing)
-    listing.set_defaults(run=with_federation(trust_list))
+    listing.set_defaults(run=with_instance(trust_list))
     peer = commands.add_parser("peer", help="peer instances (consensus summaries)").add_subparsers(
         dest="peer", required=True, metavar="ACTION"
     )
@@ -61,21 +58,28 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     adding.set_defaults(run=with_federation(peer_add))
     peers = peer.add_parser("list", help="peers under a header: actor, direction, state")
     table.add_json(peers)
-    peers.set_defaults(run=with_federation(peer_list))
+    peers.set_defaults(run=with_instance(peer_list))
 
 
-def _claims(fed: Federation) -> MemberClaims:
-    return MemberClaims(fed.instance.pool, fed.instance.urls, fed.instance.clock)
+def _claims(instance: Instance) -> MemberClaims:
+    from ledger.member_claims import MemberClaims
+
+    return MemberClaims(instance.pool, instance.urls, instance.clock)
 
 
-async def like_figure(args: argparse.Namespace, fed: Federation) -> None:
-    actor = await store.get(fed.instance.pool, args.as_name)
-    print(await _claims(fed).endorse(actor, await figure_uri(fed, args.figure)))
+async def like_figure(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import store
+
+    actor = await store.get(instance.pool, args.as_name)
+    print(await _claims(instance).endorse(actor, await figure_uri(instance, args.figure)))
 
 
 def _correction(args: argparse.Namespace, unit_code: str) -> JSON | None:
     if args.value is None:
         return None
+    from figures.numbers import FiguresError, parse_decimal, wire_decimal
+    from figures.units import parse_unit
+
     try:
         value = parse_decimal(args.value)
         code = parse_unit(args.unit).unit.code if args.unit else unit_code
@@ -102,38 +106,44 @@ def _checked_source(source: str | None) -> None:
         raise ActorError(f"invalid source {source!r}: not an http(s) URL")
 
 
-async def _reply_to_post(args: argparse.Namespace, fed: Federation, actor: Actor) -> None:
+async def _reply_to_post(args: argparse.Namespace, instance: Instance, actor: Actor) -> None:
     """A reply to a post that is not a figure, sent to its author alone: how a member answers a request another
     instance's group sent (``ledger.requests``) with a value, its unit and a link, which that group reads."""
+    from actors.outbox import activity, publish
+    from ledger.publication import PublicationError
+
     if args.value is not None:
         raise ActorError(f"--value corrects a figure, and {args.figure} is no figure known here")
-    author = await fed.instance.pool.fetchval(
+    author = await instance.pool.fetchval(
         "SELECT attributed_to FROM remote_objects WHERE uri = $1 AND deleted_at IS NULL", args.figure
     )
     if author is None:
         raise PublicationError(f"no figure or post {args.figure} known here (follow its group first)")
-    urls = fed.instance.urls
-    note = _claims(fed).reply_note(actor, args.figure, args.text, [str(author)])
-    create = activity(urls, urls.actor(actor.name), "Create", note, to=note["to"], published=fed.instance.clock())
-    async with fed.instance.pool.acquire() as connection:
+    urls = instance.urls
+    note = _claims(instance).reply_note(actor, args.figure, args.text, [str(author)])
+    create = activity(urls, urls.actor(actor.name), "Create", note, to=note["to"], published=instance.clock())
+    async with instance.pool.acquire() as connection:
         await publish(connection, actor, create, "direct", obj=note)
     print(note["id"])
 
 
-async def reply_figure(args: argparse.Namespace, fed: Federation) -> None:
+async def reply_figure(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import store
+    from figures.numbers import FiguresError
+    from ledger.publication import PublicationError
+
     _checked_source(args.source)
     with contextlib.suppress(PublicationError):  # not a figure of ours: a post received here, by its URL
-        args.figure = await figure_uri(fed, args.figure)
-    instance = fed.instance
+        args.figure = await figure_uri(instance, args.figure)
     actor = await store.get(instance.pool, args.as_name)
     unit_code = await instance.pool.fetchval(
         "SELECT unit_code FROM figures WHERE uri = $1 AND deleted_at IS NULL", args.figure
     )
     if unit_code is None:
-        await _reply_to_post(args, fed, actor)
+        await _reply_to_post(args, instance, actor)
         return
     correction = _correction(args, str(unit_code))
-    member_claims = _claims(fed)
+    member_claims = _claims(instance)
     try:
         claimed = await member_claims.claimed(args.figure, args.text, correction)
     except FiguresError as error:
@@ -141,18 +151,22 @@ async def reply_figure(args: argparse.Namespace, fed: Federation) -> None:
     print(await member_claims.reply(actor, args.figure, args.text, correction, claimed))
 
 
-async def trust_set(args: argparse.Namespace, fed: Federation) -> None:
+async def trust_set(args: argparse.Namespace, instance: Instance) -> None:
+    from ledger import claims
+
     try:
-        domain = claims.host_name(args.domain, dev=fed.instance.settings.dev)
-        await claims.set_trust(fed.instance.pool, domain, args.value)
+        domain = claims.host_name(args.domain, dev=instance.settings.dev)
+        await claims.set_trust(instance.pool, domain, args.value)
     except claims.TrustError as error:
         raise ActorError(f"trust {args.domain}: {error}") from None
     print(f"{domain}\t{args.value}")
 
 
-async def trust_list(args: argparse.Namespace, fed: Federation) -> None:
-    rows: list[table.Row] = [{"domain": fed.instance.urls.domain, "trust": 1.0, "note": "this instance"}]
-    for domain, value in sorted((await claims.trust_levels(fed.instance.pool)).items()):
+async def trust_list(args: argparse.Namespace, instance: Instance) -> None:
+    from ledger import claims
+
+    rows: list[table.Row] = [{"domain": instance.urls.domain, "trust": 1.0, "note": "this instance"}]
+    for domain, value in sorted((await claims.trust_levels(instance.pool)).items()):
         rows.append({"domain": domain, "trust": value, "note": None})
     rows.append({"domain": "*", "trust": claims.DEFAULT_NEW_TRUST, "note": "any other domain"})
     table.emit(("domain", "trust", "note"), rows, as_json=args.json)
@@ -160,10 +174,11 @@ async def trust_list(args: argparse.Namespace, fed: Federation) -> None:
 
 async def consensus_show(args: argparse.Namespace, fed: Federation) -> None:
     """The consensus line, then every claim behind it with the weight it carried (``ledger.explanation``)."""
-    uri = await figure_uri(fed, args.figure)
-    job = job_handlers(fed)[CONSENSUS]
-    if not isinstance(job, ConsensusJob):
-        raise ActorError("the consensus job is not available")
+    from ledger import explanation
+    from ledger.publication import PublicationError
+
+    uri = await figure_uri(fed.instance, args.figure)
+    job = _consensus_job(fed)
     shown = await explanation.explain(job, fed.instance.pool, uri, fed.instance.clock())
     if shown is None:  # none computed yet (the worker has not run since it was published): compute it now
         await job.settle(uri)
@@ -193,6 +208,9 @@ async def consensus_show(args: argparse.Namespace, fed: Federation) -> None:
 
 async def peer_add(args: argparse.Namespace, fed: Federation) -> None:
     """Our instance actor follows theirs; their pending follow of ours, if any, is accepted: peers both ways."""
+    from actors import follows, store
+    from inbox.remote import ActorUnavailable
+
     instance = fed.instance
     target = f"{instance.settings.scheme}://{args.domain.strip().lower()}/actor"
     try:
@@ -214,9 +232,9 @@ async def peer_add(args: argparse.Namespace, fed: Federation) -> None:
     print(f"{remote.uri}\t{made.state}")
 
 
-async def peer_list(args: argparse.Namespace, fed: Federation) -> None:
-    me = fed.instance.urls.instance_actor()
-    rows = await fed.instance.pool.fetch(
+async def peer_list(args: argparse.Namespace, instance: Instance) -> None:
+    me = instance.urls.instance_actor()
+    rows = await instance.pool.fetch(
         "SELECT follower, followee, state FROM follows WHERE follower = $1 OR followee = $1 ORDER BY id", me
     )
     listed = [
@@ -231,7 +249,15 @@ async def peer_list(args: argparse.Namespace, fed: Federation) -> None:
 
 
 async def consensus_recompute(args: argparse.Namespace, fed: Federation) -> None:
+    print(f"{await _consensus_job(fed).recompute_all()} figures recomputed")
+
+
+def _consensus_job(fed: Federation) -> ConsensusJob:
+    """The worker's own consensus job, with the thresholds and publisher the application gives it."""
+    from chiffres.app import job_handlers
+    from ledger.consensus import CONSENSUS, ConsensusJob
+
     job = job_handlers(fed)[CONSENSUS]
     if not isinstance(job, ConsensusJob):
         raise ActorError("the consensus job is not available")
-    print(f"{await job.recompute_all()} figures recomputed")
+    return job

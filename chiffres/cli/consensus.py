@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TextIO
 
 from chiffres.cli import progress
+from chiffres.cli.choices import SCALES
 from chiffres.cli.claims import consensus_recompute, consensus_show
 from chiffres.cli.common import FIGURE_HELP, with_federation
-from consensus import offline
 from consensus.vocabulary import ConsensusError as OfflineInputError
 from fedi.config import Settings
 
@@ -31,7 +31,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     estimate.add_argument("--claims", type=Path, required=True, metavar="FILE", help=_CLAIMS)
     estimate.add_argument("--trust", type=Path, metavar="FILE", help="TSV lines: domain, trust")
     estimate.add_argument("--encoding", default="utf-8", help=_ENCODING)
-    estimate.add_argument("--scale", choices=offline.SCALES, default="auto", help=_SCALE)
+    estimate.add_argument("--scale", choices=SCALES, default="auto", help=_SCALE)
     estimate.set_defaults(run=_consensus_estimate)
     evaluate = consensus.add_parser("evaluate", help="compare estimates with a truth file; prints JSON")
     evaluate.add_argument("--claims", type=Path, required=True, metavar="FILE", help=_CLAIMS)
@@ -40,7 +40,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--tolerance", type=float, default=0.01, help="relative distance counted as right (default 0.01)"
     )
     evaluate.add_argument("--encoding", default="utf-8", help=_ENCODING)
-    evaluate.add_argument("--scale", choices=offline.SCALES, default="auto", help=_SCALE)
+    evaluate.add_argument("--scale", choices=SCALES, default="auto", help=_SCALE)
     evaluate.add_argument(
         "--numbers-only", action="store_true", help="leave categorical claims out, as a live instance sees figures"
     )
@@ -63,6 +63,8 @@ def _open(path: Path, encoding: str) -> TextIO:
 
 
 async def _consensus_estimate(args: argparse.Namespace, settings: Settings) -> int:
+    from consensus import offline
+
     with _open(args.claims, args.encoding) as claims:
         trust = _open(args.trust, args.encoding) if args.trust else None
         try:
@@ -76,6 +78,8 @@ async def _consensus_estimate(args: argparse.Namespace, settings: Settings) -> i
 
 
 async def _consensus_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from consensus import offline
+
     size = args.claims.stat().st_size if args.claims.is_file() else 0
     with (
         _open(args.claims, args.encoding) as opened,

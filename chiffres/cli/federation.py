@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import argparse
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from actors import follows, notes, store
 from actors.actor import Actor, ActorError
-from chiffres.app import Federation
 from chiffres.cli import table
-from chiffres.cli.common import with_federation
+from chiffres.cli.common import with_federation, with_instance
 from chiffres.cli.handles import handles, shown
-from fedi.database import Pool
 from figures.markup import strip_markup
-from inbox.remote import ActorUnavailable
+
+if TYPE_CHECKING:
+    from chiffres.federation import Federation
+    from fedi.database import Pool
+    from fedi.instance import Instance
 
 #: How much of a post ``inbox`` reads, and how long a line it prints of it.
 _READ: Final = 20_000
@@ -30,17 +31,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     show.add_argument("--pending", action="store_true", help="only the requests still waiting for an answer")
     show.add_argument("--as", dest="as_name", metavar="NAME", help="only the follows of and by this local actor")
     table.add_json(show)
-    show.set_defaults(run=with_federation(follows_list))
+    show.set_defaults(run=with_instance(follows_list))
     approve = listed.add_parser("approve", help="accept follow requests (sends Accept)")
     approve.add_argument("ids", nargs="*", type=int, metavar="FOLLOW_ID", help="the ids follows list shows")
     approve.add_argument("--all", action="store_true", help="every pending request")
     approve.add_argument("--as", dest="as_name", metavar="NAME", help="only requests to this local actor")
-    approve.set_defaults(run=with_federation(lambda a, f: follows_answer(a, f, True)))
+    approve.set_defaults(run=with_instance(lambda a, i: follows_answer(a, i, True)))
     refuse = listed.add_parser("reject", help="refuse or revoke follows (sends Reject)")
     refuse.add_argument("ids", nargs="*", type=int, metavar="FOLLOW_ID", help="the ids follows list shows")
     refuse.add_argument("--all", action="store_true", help="every pending request")
     refuse.add_argument("--as", dest="as_name", metavar="NAME", help="only follows of this local actor")
-    refuse.set_defaults(run=with_federation(lambda a, f: follows_answer(a, f, False)))
+    refuse.set_defaults(run=with_instance(lambda a, i: follows_answer(a, i, False)))
     for name, action, text in (
         ("follow", follow, "follow someone (handle or URL); prints the follow's id, whom, and its state"),
         ("unfollow", unfollow, "stop following someone"),
@@ -60,22 +61,25 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="who may read it: approved followers (default) or anyone",
     )
     post.add_argument("text", metavar="TEXT", help="what the note says (plain text)")
-    post.set_defaults(run=with_federation(note))
+    post.set_defaults(run=with_instance(note))
     inbox = commands.add_parser(
         "inbox", help="what an actor received, newest first, under a header: received, type, from, text"
     )
     inbox.add_argument("--as", dest="as_name", required=True, metavar="NAME", help="the local actor whose inbox")
     table.add_json(inbox)  # each object also holds the activity as received
     inbox.add_argument("--limit", type=int, default=20, metavar="N", help="at most N activities (default 20)")
-    inbox.set_defaults(run=with_federation(received))
+    inbox.set_defaults(run=with_instance(received))
 
 
 async def _actor(pool: Pool, name: str | None) -> Actor | None:
+    from actors import store
+
     return await store.get(pool, name) if name else None
 
 
-async def follows_list(args: argparse.Namespace, fed: Federation) -> None:
-    instance = fed.instance
+async def follows_list(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import follows
+
     actor = await _actor(instance.pool, args.as_name)
     found = await follows.listing(instance.pool, instance.urls, actor=actor, pending_only=args.pending)
     known = await handles(instance.pool, instance.urls, [uri for f in found for uri in (f.follower, f.followee)])
@@ -95,8 +99,9 @@ async def follows_list(args: argparse.Namespace, fed: Federation) -> None:
     table.emit(("id", "follower", "state", "followee", "requested", "answered"), rows, as_json=args.json)
 
 
-async def follows_answer(args: argparse.Namespace, fed: Federation, approve: bool) -> None:
-    instance = fed.instance
+async def follows_answer(args: argparse.Namespace, instance: Instance, approve: bool) -> None:
+    from actors import follows
+
     actor = await _actor(instance.pool, args.as_name)
     ids: list[int] = list(args.ids)
     if getattr(args, "all", False):
@@ -112,6 +117,9 @@ async def follows_answer(args: argparse.Namespace, fed: Federation, approve: boo
 
 async def _target(fed: Federation, handle_or_url: str) -> tuple[str, str]:
     """The actor id and inbox of a handle or URL, here or elsewhere."""
+    from actors import store
+    from inbox.remote import ActorUnavailable
+
     urls = fed.instance.urls
     target = handle_or_url
     name, _, host = target.lstrip("@").partition("@")
@@ -131,6 +139,8 @@ async def _target(fed: Federation, handle_or_url: str) -> tuple[str, str]:
 
 
 async def follow(args: argparse.Namespace, fed: Federation) -> None:
+    from actors import follows, store
+
     instance = fed.instance
     actor = await store.get(instance.pool, args.as_name)
     target, inbox = await _target(fed, args.target)
@@ -140,6 +150,8 @@ async def follow(args: argparse.Namespace, fed: Federation) -> None:
 
 
 async def unfollow(args: argparse.Namespace, fed: Federation) -> None:
+    from actors import follows, store
+
     instance = fed.instance
     actor = await store.get(instance.pool, args.as_name)
     target, _ = await _target(fed, args.target)
@@ -148,8 +160,9 @@ async def unfollow(args: argparse.Namespace, fed: Federation) -> None:
     print(f"{gone.id}\t{shown(known, gone.followee)}\tundone")
 
 
-async def note(args: argparse.Namespace, fed: Federation) -> None:
-    instance = fed.instance
+async def note(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import notes, store
+
     actor = await store.get(instance.pool, args.as_name)
     posted = await notes.post(
         instance.pool, instance.urls, actor, args.text, args.visibility, instance.clock, instance.settings.language
@@ -157,8 +170,9 @@ async def note(args: argparse.Namespace, fed: Federation) -> None:
     print(posted["id"])
 
 
-async def received(args: argparse.Namespace, fed: Federation) -> None:
-    instance = fed.instance
+async def received(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import store
+
     actor = await store.get(instance.pool, args.as_name)
     rows = await instance.pool.fetch(
         "SELECT i.activity_id, i.type, i.actor, i.document, i.received_at FROM inbox_items t"

@@ -8,16 +8,17 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from actors import store, tokens
 from actors.actor import Actor
-from chiffres.app import Federation
 from chiffres.cli import table
-from chiffres.cli.common import FIGURE_HELP, figure_uri, with_federation
-from figures.figure import FigureValidationError, format_value
-from figures.numbers import Lang
-from ledger.publication import NotAMember, PublicationError, Publisher
+from chiffres.cli.common import FIGURE_HELP, figure_uri, with_instance
+
+if TYPE_CHECKING:
+    from fedi.instance import Instance
+    from figures.figure import FigureValidationError
+    from figures.numbers import Lang
+    from ledger.publication import Publisher
 
 _PERIODS: Final = "2026, 2026-05, 2026-Q2, 2026-05-14 or an interval a/b"
 _ACTING: Final = "the local actor acting (default: the figure's author)"
@@ -48,20 +49,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     publish.add_argument("--as", dest="as_name", required=True, metavar="NAME", help="the member who publishes it")
     publish.add_argument("--group", required=True, metavar="GROUP", help="the group it goes to (NAME a member of it)")
     _figure_fields(publish, required=True)
-    publish.set_defaults(run=with_federation(figure_publish))
+    publish.set_defaults(run=with_instance(figure_publish))
     update = figure.add_parser("update", help="publish a new version of a figure")
     update.add_argument("id", metavar="FIGURE", help=FIGURE_HELP)
     update.add_argument("--as", dest="as_name", metavar="NAME", help=_ACTING)
     _figure_fields(update, required=False)
-    update.set_defaults(run=with_federation(figure_update))
+    update.set_defaults(run=with_instance(figure_update))
     delete = figure.add_parser("delete", help="delete a figure (leaves a tombstone)")
     delete.add_argument("id", metavar="FIGURE", help=FIGURE_HELP)
     delete.add_argument("--as", dest="as_name", metavar="NAME", help=_ACTING)
-    delete.set_defaults(run=with_federation(figure_delete))
+    delete.set_defaults(run=with_instance(figure_delete))
     show = figure.add_parser("show", help="show a figure")
     show.add_argument("id", metavar="FIGURE", help=FIGURE_HELP)
     show.add_argument("--json", action="store_true", help="the figure's Note, as followers receive it")
-    show.set_defaults(run=with_federation(figure_show))
+    show.set_defaults(run=with_instance(figure_show))
     token = commands.add_parser("token", help="API tokens").add_subparsers(
         dest="token", required=True, metavar="ACTION"
     )
@@ -73,16 +74,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="WHEN",
         help="a span (12h, 30d, 2w) or an ISO date or date-time (UTC); default never",
     )
-    create.set_defaults(run=with_federation(token_create))
+    create.set_defaults(run=with_instance(token_create))
     listed = token.add_parser(
         "list", help="a member's tokens under a header: id, state, created, last used, expires, label"
     )
     listed.add_argument("--as", dest="as_name", required=True, metavar="NAME", help="the member whose tokens")
     table.add_json(listed)
-    listed.set_defaults(run=with_federation(token_list))
+    listed.set_defaults(run=with_instance(token_list))
     revoke = token.add_parser("revoke", help="revoke a token by the id its listing shows")
     revoke.add_argument("id", type=int, metavar="ID", help="the token's id, as token list shows it")
-    revoke.set_defaults(run=with_federation(token_revoke))
+    revoke.set_defaults(run=with_instance(token_revoke))
 
 
 def _fields(args: argparse.Namespace) -> dict[str, object]:
@@ -98,13 +99,14 @@ def _fields(args: argparse.Namespace) -> dict[str, object]:
     return fields
 
 
-def _lang(args: argparse.Namespace, fed: Federation) -> Lang:
-    chosen = args.lang or fed.instance.settings.language
+def _lang(args: argparse.Namespace, instance: Instance) -> Lang:
+    chosen = args.lang or instance.settings.language
     return "en" if chosen == "en" else "fr"
 
 
-def _publisher(fed: Federation) -> Publisher:
-    instance = fed.instance
+def _publisher(instance: Instance) -> Publisher:
+    from ledger.publication import Publisher
+
     return Publisher(instance.pool, instance.urls, instance.clock, _lang_of(instance.settings.language))
 
 
@@ -112,22 +114,29 @@ def _lang_of(value: str) -> Lang:
     return "en" if value == "en" else "fr"
 
 
-async def _acting(fed: Federation, name: str | None, uri: str) -> Actor:
+async def _acting(instance: Instance, name: str | None, uri: str) -> Actor:
     """The actor named, or else the figure's author (an admin acts on the author's behalf)."""
+    from actors import store
+    from ledger.publication import PublicationError
+
     if name:
-        return await store.get(fed.instance.pool, name)
-    author = await fed.instance.pool.fetchval("SELECT author FROM figures WHERE uri = $1", uri)
-    local = fed.instance.urls.local_name(str(author)) if author else None
+        return await store.get(instance.pool, name)
+    author = await instance.pool.fetchval("SELECT author FROM figures WHERE uri = $1", uri)
+    local = instance.urls.local_name(str(author)) if author else None
     if local is None:
         raise PublicationError(f"figure {uri} has no local author; name one with --as")
-    return await store.get(fed.instance.pool, local)
+    return await store.get(instance.pool, local)
 
 
-async def figure_publish(args: argparse.Namespace, fed: Federation) -> None:
-    pool = fed.instance.pool
+async def figure_publish(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import store
+    from figures.figure import FigureValidationError
+    from ledger.publication import NotAMember, PublicationError
+
+    pool = instance.pool
     author, group = await store.get(pool, args.as_name), await store.get(pool, args.group)
     try:
-        made = await _publisher(fed).publish(author, group, _fields(args), _lang(args, fed))
+        made = await _publisher(instance).publish(author, group, _fields(args), _lang(args, instance))
     except FigureValidationError as error:
         raise PublicationError(_reasons(error)) from None
     except NotAMember as error:
@@ -136,44 +145,51 @@ async def figure_publish(args: argparse.Namespace, fed: Federation) -> None:
     print(made.uri)
 
 
-async def figure_update(args: argparse.Namespace, fed: Federation) -> None:
-    uri = await figure_uri(fed, args.id)
-    actor = await _acting(fed, args.as_name, uri)
+async def figure_update(args: argparse.Namespace, instance: Instance) -> None:
+    from figures.figure import FigureValidationError
+    from ledger.publication import PublicationError
+
+    uri = await figure_uri(instance, args.id)
+    actor = await _acting(instance, args.as_name, uri)
     try:
-        made = await _publisher(fed).update(uri, _fields(args), actor, args.lang)
+        made = await _publisher(instance).update(uri, _fields(args), actor, args.lang)
     except FigureValidationError as error:
         raise PublicationError(_reasons(error)) from None
     print(f"{made.uri}\tversion {made.version}")
 
 
-async def figure_delete(args: argparse.Namespace, fed: Federation) -> None:
-    uri = await figure_uri(fed, args.id)
-    await _publisher(fed).delete(uri, await _acting(fed, args.as_name, uri))
+async def figure_delete(args: argparse.Namespace, instance: Instance) -> None:
+    uri = await figure_uri(instance, args.id)
+    await _publisher(instance).delete(uri, await _acting(instance, args.as_name, uri))
     print(f"{uri}\tdeleted")
 
 
-async def figure_show(args: argparse.Namespace, fed: Federation) -> None:
-    uri = await figure_uri(fed, args.id)
-    shown = await _publisher(fed).get(uri)
+async def figure_show(args: argparse.Namespace, instance: Instance) -> None:
+    from figures.figure import format_value
+
+    uri = await figure_uri(instance, args.id)
+    shown = await _publisher(instance).get(uri)
     if args.json:
         print(json.dumps(shown.note, ensure_ascii=False, indent=2))
         return
     figure = shown.figure
-    lang = _lang_of(fed.instance.settings.language)
+    lang = _lang_of(instance.settings.language)
     state = "deleted" if shown.deleted else f"version {shown.version}"
     print(f"{shown.uri}\t{state}\n{format_value(figure.value, figure.unit, lang)}\t{figure.measures}")
     print(f"{figure.place.name or ''}\t{figure.period or ''}\t{figure.source.url}")
 
 
-async def token_create(args: argparse.Namespace, fed: Federation) -> None:
-    instance = fed.instance
+async def token_create(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import store, tokens
+
     actor = await store.get(instance.pool, args.as_name)
     expires = tokens.expiry(args.expires, instance.clock()) if args.expires is not None else None
     print(await tokens.create_token(instance.pool, actor.id, args.label, expires))
 
 
-async def token_list(args: argparse.Namespace, fed: Federation) -> None:
-    instance = fed.instance
+async def token_list(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import store, tokens
+
     actor, now = await store.get(instance.pool, args.as_name), instance.clock()
     rows = [
         {
@@ -190,11 +206,15 @@ async def token_list(args: argparse.Namespace, fed: Federation) -> None:
 
 
 def _iso(moment: datetime | None) -> str | None:
+    from actors import tokens
+
     return tokens.iso(moment) if moment else None
 
 
-async def token_revoke(args: argparse.Namespace, fed: Federation) -> None:
-    if not await tokens.revoke_id(fed.instance.pool, args.id):
+async def token_revoke(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import tokens
+
+    if not await tokens.revoke_id(instance.pool, args.id):
         raise tokens.TokenError(f"no live token {args.id}")
     print(f"{args.id}\trevoked")
 

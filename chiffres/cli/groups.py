@@ -8,12 +8,15 @@ message each of them receives names the request's id for that.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from actors import membership, store
-from chiffres.app import Federation
 from chiffres.cli import table
-from chiffres.cli.common import with_federation
+from chiffres.cli.choices import POLICIES
+from chiffres.cli.common import with_instance
 from chiffres.cli.handles import handles, shown
+
+if TYPE_CHECKING:
+    from fedi.instance import Instance
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,11 +28,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     policy.add_argument(
         "policy",
         nargs="?",
-        choices=(*membership.POLICIES, "default"),
+        choices=(*POLICIES, "default"),
         help="open: accept at once; charter: on the acceptance phrase; admin: by a moderator;"
         " default: open for public groups, charter for members-only ones",
     )
-    policy.set_defaults(run=with_federation(policy_command))
+    policy.set_defaults(run=with_instance(policy_command))
     moderator = group.add_parser("moderator", help="members who answer the group's follow requests").add_subparsers(
         dest="moderator", required=True, metavar="ACTION"
     )
@@ -37,19 +40,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         sub = moderator.add_parser(action, help=text)
         sub.add_argument("name", metavar="GROUP", help="the group's name")
         sub.add_argument("member", metavar="MEMBER", help="a local member of the group, by name")
-        sub.set_defaults(run=with_federation(moderator_command))
+        sub.set_defaults(run=with_instance(moderator_command))
     listed = moderator.add_parser("list", help="the moderators under a header: name, added")
     listed.add_argument("name", metavar="GROUP", help="the group's name")
     table.add_json(listed)
-    listed.set_defaults(run=with_federation(moderator_list))
+    listed.set_defaults(run=with_instance(moderator_list))
     pending = group.add_parser("pending", help="the waiting requests under a header: id, follower, requested")
     pending.add_argument("name", metavar="GROUP", help="the group's name")
     table.add_json(pending)
-    pending.set_defaults(run=with_federation(pending_list))
+    pending.set_defaults(run=with_instance(pending_list))
 
 
-async def policy_command(args: argparse.Namespace, fed: Federation) -> None:
-    pool = fed.instance.pool
+async def policy_command(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import membership, store
+
+    pool = instance.pool
     group = await store.get(pool, args.name)
     if args.policy is None:
         current = await membership.policy(pool, group)
@@ -60,8 +65,10 @@ async def policy_command(args: argparse.Namespace, fed: Federation) -> None:
     print(f"{group.name}\t{current}" + ("" if chosen_here else "\t(default)"))
 
 
-async def moderator_command(args: argparse.Namespace, fed: Federation) -> None:
-    pool = fed.instance.pool
+async def moderator_command(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import membership, store
+
+    pool = instance.pool
     group, member = await store.get(pool, args.name), await store.get(pool, args.member)
     if args.moderator == "add":
         changed = await membership.add_moderator(pool, group, member)
@@ -71,8 +78,10 @@ async def moderator_command(args: argparse.Namespace, fed: Federation) -> None:
         print(f"{group.name}\t{member.name}\t{'removed' if changed else 'was not a moderator'}")
 
 
-async def moderator_list(args: argparse.Namespace, fed: Federation) -> None:
-    pool = fed.instance.pool
+async def moderator_list(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import membership, store
+
+    pool = instance.pool
     rows = [
         {"name": moderator.name, "added": table.when(moderator.added_at)}
         for moderator in await membership.moderators(pool, await store.get(pool, args.name))
@@ -80,8 +89,9 @@ async def moderator_list(args: argparse.Namespace, fed: Federation) -> None:
     table.emit(("name", "added"), rows, as_json=args.json)
 
 
-async def pending_list(args: argparse.Namespace, fed: Federation) -> None:
-    instance = fed.instance
+async def pending_list(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import membership, store
+
     group = await store.get(instance.pool, args.name)
     waiting = await membership.pending_for(instance.pool, instance.urls, group)
     known = await handles(instance.pool, instance.urls, [request.follower for request in waiting])

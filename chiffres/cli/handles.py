@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from fedi.database import Pool
-from fedi.urls import Urls
+if TYPE_CHECKING:
+    from fedi.database import Pool
+    from fedi.urls import Urls
 
 _PLAIN: Final = re.compile(r"[\w.\-]{1,64}")
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from actors import store
 from actors.actor import ActorError
-from chiffres import server
-from chiffres.app import build_app, federation, job_handlers, worker_loops
 from chiffres.cli import table
 from fedi.config import Settings
-from ledger import pinned
 
 
 async def serve(args: argparse.Namespace, settings: Settings) -> int:
+    from actors import store
+    from chiffres import server
+    from chiffres.app import build_app, federation, job_handlers, worker_loops
+
     if args.domain:
         settings = settings.with_domain(args.domain)
     elif settings.domain is None and settings.dev:
@@ -38,6 +38,9 @@ async def serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def worker(args: argparse.Namespace, settings: Settings) -> int:
+    from chiffres import server
+    from chiffres.app import federation, job_handlers, worker_loops
+
     prepared = await server.prepare(settings, serving=False, wait=True)
     fed = federation(prepared.instance)
     try:
@@ -48,6 +51,9 @@ async def worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from actors import store
+    from chiffres import server
+
     prepared = await server.prepare(settings, serving=False)
     try:
         await store.instance_actor(prepared.instance.pool)
@@ -60,6 +66,10 @@ async def migrate(args: argparse.Namespace, settings: Settings) -> int:
 async def actor_create(args: argparse.Namespace, settings: Settings) -> int:
     if args.visibility and not args.group:
         raise ActorError("--visibility applies to groups only (add --group)")
+    from actors import store
+    from chiffres import server
+    from ledger import pinned
+
     prepared = await server.prepare(settings, serving=False)
     try:
         actor = await store.create(
@@ -80,6 +90,9 @@ async def actor_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def actor_list(args: argparse.Namespace, settings: Settings) -> int:
+    from actors import store
+    from chiffres import server
+
     prepared = await server.prepare(settings, serving=False)
     try:
         urls = prepared.instance.urls

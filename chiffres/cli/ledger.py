@@ -7,21 +7,18 @@ does not read as "contributed nothing"."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from actors import store
-from chiffres.app import Federation
 from chiffres.cli import table
-from chiffres.cli.common import with_federation
+from chiffres.cli.choices import DEFAULT_DAYS
+from chiffres.cli.common import with_instance
 from chiffres.cli.handles import handles, shown
-from fedi.database import Pool
-from fedi.urls import Urls
-from ledger import reciprocity
-from ledger.claims import TrustError, host_name
-from ledger.reciprocity import CONSULTATIONS, CONTRIBUTIONS, DEFAULT_DAYS, ReciprocityError, Tally
 
-#: A correction's ``moved`` follows ``corrected``, which it is a part of.
-COLUMNS = ("group", "who", *CONTRIBUTIONS[:4], "moved", "source", *CONSULTATIONS)
-HEADER = "\t".join((*COLUMNS, "last contribution", "last consultation"))
+if TYPE_CHECKING:
+    from fedi.database import Pool
+    from fedi.instance import Instance
+    from fedi.urls import Urls
+    from ledger.reciprocity import Tally
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,7 +30,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--days", type=int, default=DEFAULT_DAYS, metavar="N", help=f"the window in days (default {DEFAULT_DAYS})"
     )
     table.add_json(show)
-    show.set_defaults(run=with_federation(ledger_show))
+    show.set_defaults(run=with_instance(ledger_show))
     top = actions.add_parser("top", help="a group's contributors and readers, most contributions first")
     top.add_argument("group", metavar="GROUP", help="the group's name")
     top.add_argument(
@@ -41,27 +38,44 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     top.add_argument("--limit", type=int, default=20, metavar="N", help="at most N lines (default 20)")
     table.add_json(top)
-    top.set_defaults(run=with_federation(ledger_top))
+    top.set_defaults(run=with_instance(ledger_top))
 
 
-async def ledger_show(args: argparse.Namespace, fed: Federation) -> None:
-    instance = fed.instance
+def _header() -> list[str]:
+    """The columns: a correction's ``moved`` follows ``corrected``, which it is a part of."""
+    from ledger.reciprocity import CONSULTATIONS, CONTRIBUTIONS
+
+    counted = ("group", "who", *CONTRIBUTIONS[:4], "moved", "source", *CONSULTATIONS)
+    return [*counted, "last contribution", "last consultation"]
+
+
+async def ledger_show(args: argparse.Namespace, instance: Instance) -> None:
+    from ledger import reciprocity
+
     who = await resolve(instance.pool, instance.urls, args.who, dev=instance.settings.dev)
-    await _print(fed, await reciprocity.show(instance.pool, who, instance.clock(), args.days), as_json=args.json)
+    await _print(instance, await reciprocity.show(instance.pool, who, instance.clock(), args.days), as_json=args.json)
 
 
-async def ledger_top(args: argparse.Namespace, fed: Federation) -> None:
-    instance = fed.instance
+async def ledger_top(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import store
+    from ledger import reciprocity
+    from ledger.reciprocity import ReciprocityError
+
     group = await store.get(instance.pool, args.group.lstrip("@"))
     if group.kind != "group":
         raise ReciprocityError(f"{group.name} is not a group")
     group_uri = instance.urls.actor(group.name)
     tallies = await reciprocity.top(instance.pool, group_uri, instance.clock(), args.days, args.limit)
-    await _print(fed, tallies, as_json=args.json)
+    await _print(instance, tallies, as_json=args.json)
 
 
 async def resolve(pool: Pool, urls: Urls, raw: str, *, dev: bool) -> str:
     """The actor id or the domain the ledger files ``raw`` under."""
+    from actors import store
+    from ledger import reciprocity
+    from ledger.claims import TrustError, host_name
+    from ledger.reciprocity import ReciprocityError
+
     text = raw.strip()
     if text.startswith("@"):
         name, _, host = text[1:].partition("@")
@@ -94,18 +108,21 @@ async def resolve(pool: Pool, urls: Urls, raw: str, *, dev: bool) -> str:
     return domain
 
 
-async def _print(fed: Federation, tallies: list[Tally], *, as_json: bool) -> None:
+async def _print(instance: Instance, tallies: list[Tally], *, as_json: bool) -> None:
     """Groups and actors by their handle (a server by its domain); ``--json`` keeps their URLs too."""
     uris = [uri for tally in tallies for uri in (tally.group_uri, tally.who)]
-    known = await handles(fed.instance.pool, fed.instance.urls, uris)
-    table.emit(HEADER.split("\t"), [_row(tally, known) for tally in tallies], as_json=as_json)
+    known = await handles(instance.pool, instance.urls, uris)
+    header = _header()
+    table.emit(header, [_row(tally, known, header) for tally in tallies], as_json=as_json)
 
 
-def _row(tally: Tally, known: dict[str, str]) -> dict[str, object]:
+def _row(tally: Tally, known: dict[str, str], header: list[str]) -> dict[str, object]:
+    from ledger.reciprocity import CONSULTATIONS, CONTRIBUTIONS
+
     counts: list[int] = [tally.counts[kind] for kind in CONTRIBUTIONS[:4]]
     counts += [tally.moved, tally.counts["source"]]
     counts += [tally.counts[kind] for kind in CONSULTATIONS]
     last = (table.when(tally.last_contribution), table.when(tally.last_consultation))
     names = (shown(known, tally.group_uri), shown(known, tally.who))
-    row: dict[str, object] = dict(zip(HEADER.split("\t"), (*names, *counts, *last), strict=True))
+    row: dict[str, object] = dict(zip(header, (*names, *counts, *last), strict=True))
     return {**row, "group_url": tally.group_uri, "who_url": tally.who}

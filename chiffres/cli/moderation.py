@@ -4,15 +4,16 @@ queue of work that did not go through."""
 from __future__ import annotations
 
 import argparse
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-from actors import lifecycle, standing, store
 from actors.actor import ActorError
-from chiffres.app import Federation
-from chiffres.cli.common import with_federation
+from chiffres.cli.choices import SEVERITIES
+from chiffres.cli.common import with_federation, with_instance
 from chiffres.cli.table import add_json, emit, when
-from inbox import backlog, removal
-from ledger import blocks, claims, reports
+
+if TYPE_CHECKING:
+    from chiffres.federation import Federation
+    from fedi.instance import Instance
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -36,97 +37,107 @@ def _domains(commands: Subparsers) -> None:
     blocking.add_argument("domain", metavar="DOMAIN", help="a host name, as in actor ids (a port only in development)")
     blocking.add_argument(
         "--severity",
-        choices=blocks.SEVERITIES,
+        choices=SEVERITIES,
         required=True,
         help="silence: its claims weigh nothing, none relayed; suspend: also inbox refused, no delivery, no follows",
     )
     blocking.add_argument("--reason", default="", metavar="TEXT", help="why, for the record (shown by domain list)")
-    blocking.set_defaults(run=with_federation(domain_block))
+    blocking.set_defaults(run=with_instance(domain_block))
     lifting = domain.add_parser("unblock", help="lift a block (what a suspension removed stays removed)")
     lifting.add_argument("domain", metavar="DOMAIN", help="the blocked host name")
-    lifting.set_defaults(run=with_federation(domain_unblock))
+    lifting.set_defaults(run=with_instance(domain_unblock))
     listed = domain.add_parser("list", help="blocked domains under a header: domain, severity, since, reason")
     add_json(listed)
-    listed.set_defaults(run=with_federation(domain_list))
+    listed.set_defaults(run=with_instance(domain_list))
 
 
 def _actors(actor: Subparsers) -> None:
     suspending = actor.add_parser("suspend", help="suspend a local actor: its inbox refuses and it cannot publish")
     suspending.add_argument("name", metavar="NAME", help="the actor's name, as in @NAME@domain")
     suspending.add_argument("--undo", action="store_true", help="lift the suspension")
-    suspending.set_defaults(run=with_federation(actor_suspend))
+    suspending.set_defaults(run=with_instance(actor_suspend))
     deleting = actor.add_parser("delete", help="delete a local actor for good; its followers receive a Delete")
     deleting.add_argument("name", metavar="NAME", help="the actor's name, as in @NAME@domain")
-    deleting.set_defaults(run=with_federation(actor_delete))
+    deleting.set_defaults(run=with_instance(actor_delete))
     editing = actor.add_parser("edit", help="change a local actor's profile; its followers receive an Update")
     editing.add_argument("name", metavar="NAME", help="the actor's name, as in @NAME@domain")
     editing.add_argument("--display-name", metavar="TEXT", help="the name shown to people")
     editing.add_argument("--summary", metavar="TEXT", help="a line or two on the profile")
-    editing.set_defaults(run=with_federation(actor_edit))
+    editing.set_defaults(run=with_instance(actor_edit))
 
 
 def _reports(commands: Subparsers) -> None:
     report = commands.add_parser("reports", help="reports (Flag) other servers sent, open ones first")
     add_json(report)
     report.add_argument("--all", action="store_true", help="include resolved reports")
-    report.set_defaults(run=with_federation(reports_list))
+    report.set_defaults(run=with_instance(reports_list))
     actions = report.add_subparsers(dest="reports", metavar="ACTION")
     resolving = actions.add_parser("resolve", help="mark a report resolved")
     resolving.add_argument("id", type=int, metavar="ID", help="the report's id, as listed")
-    resolving.set_defaults(run=with_federation(report_resolve))
+    resolving.set_defaults(run=with_instance(report_resolve))
 
 
 def _queue(commands: Subparsers) -> None:
     queue = commands.add_parser("queue", help="deliveries not delivered (d…) and parked inbox rows (i…)")
     add_json(queue)
-    queue.set_defaults(run=with_federation(queue_list))
+    queue.set_defaults(run=with_instance(queue_list))
     actions = queue.add_subparsers(dest="queue", metavar="ACTION")
     retrying = actions.add_parser("retry", help="send deliveries again, unpark inbox rows")
     retrying.add_argument("ids", nargs="*", metavar="ID", help="d12 for a delivery, i7 for an inbox row")
     retrying.add_argument("--all-failed", action="store_true", help="every failed delivery and every parked inbox row")
-    retrying.set_defaults(run=with_federation(queue_retry))
+    retrying.set_defaults(run=with_instance(queue_retry))
     dropping = actions.add_parser("drop", help="end deliveries, delete parked inbox rows")
     dropping.add_argument("ids", nargs="+", metavar="ID", help="d12 for a delivery, i7 for an inbox row")
-    dropping.set_defaults(run=with_federation(queue_drop))
+    dropping.set_defaults(run=with_instance(queue_drop))
 
 
-def _host(fed: Federation, text: str) -> str:
+def _host(instance: Instance, text: str) -> str:
+    from ledger import claims
+
     try:
-        return claims.host_name(text, dev=fed.instance.settings.dev)
+        return claims.host_name(text, dev=instance.settings.dev)
     except claims.TrustError as error:
         raise ActorError(f"domain {text}: {error}") from None
 
 
-async def domain_block(args: argparse.Namespace, fed: Federation) -> None:
-    domain = _host(fed, args.domain)
-    if domain == fed.instance.urls.domain.lower():
+async def domain_block(args: argparse.Namespace, instance: Instance) -> None:
+    from ledger import blocks
+
+    domain = _host(instance, args.domain)
+    if domain == instance.urls.domain.lower():
         raise ActorError(f"domain {domain}: this is our own domain")
-    applied = await blocks.block(fed.instance.pool, domain, args.severity, args.reason)
+    applied = await blocks.block(instance.pool, domain, args.severity, args.reason)
     print(
         f"{domain}\t{args.severity}\tfollows removed: {applied.follows_removed}"
         f"\tdeliveries stopped: {applied.deliveries_stopped}\tfigures recomputed: {applied.figures_recomputed}"
     )
 
 
-async def domain_unblock(args: argparse.Namespace, fed: Federation) -> None:
-    domain = _host(fed, args.domain)
-    if not await blocks.unblock(fed.instance.pool, domain):
+async def domain_unblock(args: argparse.Namespace, instance: Instance) -> None:
+    from ledger import blocks
+
+    domain = _host(instance, args.domain)
+    if not await blocks.unblock(instance.pool, domain):
         raise ActorError(f"domain {domain} is not blocked")
     print(f"{domain}\tunblocked")
 
 
-async def domain_list(args: argparse.Namespace, fed: Federation) -> None:
+async def domain_list(args: argparse.Namespace, instance: Instance) -> None:
+    from ledger import blocks
+
     rows = [
         {"domain": b.domain, "severity": b.severity, "since": when(b.created_at), "reason": b.reason or None}
-        for b in await blocks.listing(fed.instance.pool)
+        for b in await blocks.listing(instance.pool)
     ]
     emit(("domain", "severity", "since", "reason"), rows, as_json=args.json)
 
 
-async def actor_suspend(args: argparse.Namespace, fed: Federation) -> None:
-    actor = await store.get(fed.instance.pool, args.name)
-    changed = await standing.suspend(fed.instance.pool, actor, undo=args.undo)
-    state = await standing.of(fed.instance.pool, actor.id)
+async def actor_suspend(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import standing, store
+
+    actor = await store.get(instance.pool, args.name)
+    changed = await standing.suspend(instance.pool, actor, undo=args.undo)
+    state = await standing.of(instance.pool, actor.id)
     if not changed:
         raise ActorError(
             f"@{actor.name} is {state} already" if state != "active" else f"@{actor.name} is not suspended"
@@ -134,15 +145,17 @@ async def actor_suspend(args: argparse.Namespace, fed: Federation) -> None:
     print(f"@{actor.name}\t{state}")
 
 
-async def actor_delete(args: argparse.Namespace, fed: Federation) -> None:
-    instance = fed.instance
+async def actor_delete(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import lifecycle, store
+
     actor = await store.get(instance.pool, args.name)
     sent = await lifecycle.delete(instance.pool, instance.urls, instance.clock, actor)
     print(f"@{actor.name}\tdeleted\t{sent['id']}")
 
 
-async def actor_edit(args: argparse.Namespace, fed: Federation) -> None:
-    instance = fed.instance
+async def actor_edit(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import lifecycle, store
+
     actor = await store.get(instance.pool, args.name)
     sent = await lifecycle.edit(
         instance.pool, instance.urls, instance.clock, actor, display_name=args.display_name, summary=args.summary
@@ -151,6 +164,8 @@ async def actor_edit(args: argparse.Namespace, fed: Federation) -> None:
 
 
 async def remote_delete(args: argparse.Namespace, fed: Federation) -> None:
+    from inbox import removal
+
     try:
         removed = await removal.remove(fed.instance, fed.remote, args.url.strip())
     except removal.RemovalError as error:
@@ -158,7 +173,9 @@ async def remote_delete(args: argparse.Namespace, fed: Federation) -> None:
     print(f"{args.url.strip()}\t{removed.what} removed\tposts: {removed.objects}\tclaims withdrawn: {removed.claims}")
 
 
-async def reports_list(args: argparse.Namespace, fed: Federation) -> None:
+async def reports_list(args: argparse.Namespace, instance: Instance) -> None:
+    from ledger import reports
+
     rows = [
         {
             "id": report.id,
@@ -169,18 +186,22 @@ async def reports_list(args: argparse.Namespace, fed: Federation) -> None:
             "resolved": when(report.resolved_at),
             "reporter": report.reporter,
         }
-        for report in await reports.listing(fed.instance.pool, include_resolved=args.all)
+        for report in await reports.listing(instance.pool, include_resolved=args.all)
     ]
     emit(("id", "received", "domain", "objects", "comment", "resolved"), rows, as_json=args.json)
 
 
-async def report_resolve(args: argparse.Namespace, fed: Federation) -> None:
-    if not await reports.resolve(fed.instance.pool, args.id, fed.instance.clock()):
+async def report_resolve(args: argparse.Namespace, instance: Instance) -> None:
+    from ledger import reports
+
+    if not await reports.resolve(instance.pool, args.id, instance.clock()):
         raise ActorError(f"no open report {args.id}")
     print(f"{args.id}\tresolved")
 
 
-async def queue_list(args: argparse.Namespace, fed: Federation) -> None:
+async def queue_list(args: argparse.Namespace, instance: Instance) -> None:
+    from inbox import backlog
+
     rows = [
         {
             "id": item.id,
@@ -192,27 +213,33 @@ async def queue_list(args: argparse.Namespace, fed: Federation) -> None:
             "reason": item.reason,
             "since": when(item.since),
         }
-        for item in await backlog.listing(fed.instance.pool)
+        for item in await backlog.listing(instance.pool)
     ]
     emit(("id", "kind", "state", "what", "attempts", "next_try", "reason"), rows, as_json=args.json)
 
 
 def _ids(texts: list[str]) -> tuple[list[int], list[int]]:
+    from inbox import backlog
+
     try:
         return backlog.parse_ids(texts)
     except backlog.BacklogError as error:
         raise ActorError(str(error)) from None
 
 
-async def queue_retry(args: argparse.Namespace, fed: Federation) -> None:
+async def queue_retry(args: argparse.Namespace, instance: Instance) -> None:
+    from inbox import backlog
+
     if args.all_failed == bool(args.ids):
         raise ActorError("give queue ids (d12, i7) or --all-failed, not both")
     if args.all_failed:
-        count = await backlog.retry_all_failed(fed.instance.pool)
+        count = await backlog.retry_all_failed(instance.pool)
     else:
-        count = await backlog.retry(fed.instance.pool, *_ids(args.ids))
+        count = await backlog.retry(instance.pool, *_ids(args.ids))
     print(f"{count} sent round again")
 
 
-async def queue_drop(args: argparse.Namespace, fed: Federation) -> None:
-    print(f"{await backlog.drop(fed.instance.pool, *_ids(args.ids))} dropped")
+async def queue_drop(args: argparse.Namespace, instance: Instance) -> None:
+    from inbox import backlog
+
+    print(f"{await backlog.drop(instance.pool, *_ids(args.ids))} dropped")

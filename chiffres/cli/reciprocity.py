@@ -8,14 +8,13 @@ logs it and keeps the last good one: an admin at the terminal wants to be told, 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from actors import store
-from chiffres.app import Federation
 from chiffres.cli import table
-from chiffres.cli.common import with_federation
-from ledger import reciprocity_policy
-from ledger.enforcement import Enforcement
-from ledger.reciprocity import ReciprocityError
+from chiffres.cli.common import with_instance
+
+if TYPE_CHECKING:
+    from fedi.instance import Instance
 
 COLUMNS = ("group", "follow", "follower", "who", "consultations", "contributions", "action")
 HEADER = "\t".join(COLUMNS)
@@ -31,11 +30,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     check.add_argument("group", metavar="GROUP", nargs="?", help="one group (default: every group)")
     check.add_argument("--dry-run", action="store_true", help="print what would be done and do nothing")
     table.add_json(check)
-    check.set_defaults(run=with_federation(check_command))
+    check.set_defaults(run=with_instance(check_command))
 
 
-async def check_command(args: argparse.Namespace, fed: Federation) -> None:
-    instance = fed.instance
+async def check_command(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import store
+    from ledger import reciprocity_policy
+    from ledger.enforcement import Enforcement
+    from ledger.reciprocity import ReciprocityError
+
     name = args.group.lstrip("@") if args.group else None
     if name is not None and (await store.get(instance.pool, name)).kind != "group":
         raise ReciprocityError(f"{name} is not a group")

@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import argparse
 import uuid
+from typing import TYPE_CHECKING
 
-from actors import store
 from actors.actor import ActorError
-from chiffres.app import Federation
 from chiffres.cli import table
-from chiffres.cli.common import with_federation
+from chiffres.cli.choices import LISTINGS
+from chiffres.cli.common import with_instance
 from chiffres.cli.handles import handles, shown
-from figures.figure import FigureValidationError
-from figures.note import Contributor
-from figures.numbers import Lang
-from ledger import pinned
-from ledger.publication import NotAMember, PublicationError, Publisher
-from ledger.requests import LISTINGS, Requests, wanted
+
+if TYPE_CHECKING:
+    from fedi.instance import Instance
+    from figures.numbers import Lang
+    from ledger.requests import Requests
 
 COLUMNS = ("id", "status", "created", "measures", "place", "period", "unit", "asker", "answer")
 _REQUEST_HELP = "the request: its id (as request list shows it), its URI or its uuid"
@@ -38,71 +37,84 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--period", required=True, metavar="PERIOD", help="when: 2026, 2026-05, 2026-Q2, 2026-05-14 or an interval a/b"
     )
     ask.add_argument("--unit", metavar="U", help="the unit expected")
-    ask.set_defaults(run=with_federation(request_ask))
+    ask.set_defaults(run=with_instance(request_ask))
     answer = request.add_parser("answer", help="answer a request with a figure; prints the figure")
     answer.add_argument("id", metavar="REQUEST", help=_REQUEST_HELP)
     answer.add_argument("--as", dest="as_name", required=True, metavar="MEMBER", help="the member who answers")
     answer.add_argument("--value", required=True, metavar="V", help="the value found")
     answer.add_argument("--unit", required=True, metavar="U", help="its unit")
     answer.add_argument("--source", required=True, metavar="URL", help="URL of the source")
-    answer.set_defaults(run=with_federation(request_answer))
+    answer.set_defaults(run=with_instance(request_answer))
     close = request.add_parser("close", help="close a request nobody will answer")
     close.add_argument("id", metavar="REQUEST", help=_REQUEST_HELP)
-    close.set_defaults(run=with_federation(request_close))
+    close.set_defaults(run=with_instance(request_close))
     listed = request.add_parser("list", help="a group's requests, newest first, under a header line")
     listed.add_argument("group", metavar="GROUP", help="the group's name")
     listed.add_argument("--status", choices=LISTINGS, help="only these; stale: open for more than 30 days")
     table.add_json(listed)
-    listed.set_defaults(run=with_federation(request_list))
+    listed.set_defaults(run=with_instance(request_list))
     pin = request.add_parser(
         "pin", help='pin the group\'s "ask here" post, whose replies ask for figures (made with the group)'
     )
     pin.add_argument("group", metavar="GROUP", help="the group's name")
-    pin.set_defaults(run=with_federation(request_pin))
+    pin.set_defaults(run=with_instance(request_pin))
 
 
-async def _reference(fed: Federation, ref: str) -> str:
+async def _reference(instance: Instance, ref: str) -> str:
     """A request's number or URI, as ``ledger.requests`` takes it, from its number, URI or uuid."""
     text = ref.strip()
     try:
         uuid.UUID(text)
     except ValueError:
         return text
-    found = await fed.instance.pool.fetchval(
+    found = await instance.pool.fetchval(
         "SELECT uri FROM requests WHERE uri = $1 OR uri LIKE $2 ORDER BY uri = $1 DESC, id LIMIT 1",
-        fed.instance.urls.object(text.lower()),
+        instance.urls.object(text.lower()),
         f"%/{text.lower()}",
     )
     return str(found) if found is not None else text
 
 
-def _lang(fed: Federation) -> Lang:
-    return "en" if fed.instance.settings.language == "en" else "fr"
+def _lang(instance: Instance) -> Lang:
+    return "en" if instance.settings.language == "en" else "fr"
 
 
-def _requests(fed: Federation) -> Requests:
-    instance, lang = fed.instance, _lang(fed)
+def _requests(instance: Instance) -> Requests:
+    from ledger.publication import Publisher
+    from ledger.requests import Requests
+
+    instance, lang = instance, _lang(instance)
     publisher = Publisher(instance.pool, instance.urls, instance.clock, lang)
     return Requests(instance.pool, instance.urls, instance.clock, lang, publisher)
 
 
-async def request_ask(args: argparse.Namespace, fed: Federation) -> None:
-    pool, urls = fed.instance.pool, fed.instance.urls
+async def request_ask(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import store
+    from figures.note import Contributor
+    from ledger.requests import wanted
+
+    pool, urls = instance.pool, instance.urls
     member, group = await store.get(pool, args.as_name), await store.get(pool, args.group)
     what = wanted(args.measures, args.place, args.period, args.unit)
     asker = Contributor(urls.actor(member.name), member.name, urls.domain)
-    request, held = await _requests(fed).ask(asker, group, what)
+    request, held = await _requests(instance).ask(asker, group, what)
     if held is not None:
         print(f"{request.id}\tanswered\t{held.uri}")
     else:
         print(f"{request.id}\topen\t{request.uri}")
 
 
-async def request_answer(args: argparse.Namespace, fed: Federation) -> None:
-    member = await store.get(fed.instance.pool, args.as_name)
+async def request_answer(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import store
+    from figures.figure import FigureValidationError
+    from ledger.publication import NotAMember, PublicationError
+
+    member = await store.get(instance.pool, args.as_name)
     fields = {"value": args.value, "unit": args.unit, "source": args.source}
     try:
-        request, figure = await _requests(fed).answer(await _reference(fed, args.id), member, fields, _lang(fed))
+        request, figure = await _requests(instance).answer(
+            await _reference(instance, args.id), member, fields, _lang(instance)
+        )
     except FigureValidationError as error:
         reasons = "; ".join(f"{field}: {reason}" for field, reason in error.errors)
         raise PublicationError(f"invalid answer: {reasons}") from None
@@ -111,25 +123,28 @@ async def request_answer(args: argparse.Namespace, fed: Federation) -> None:
     print(f"{request.id}\tanswered\t{figure.uri}")
 
 
-async def request_pin(args: argparse.Namespace, fed: Federation) -> None:
-    instance = fed.instance
+async def request_pin(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import store
+    from ledger import pinned
+
     group = await store.get(instance.pool, args.group)
     if group.kind != "group":
         raise ActorError(f"{args.group} is a person: only a group asks for figures")
-    uri, made = await pinned.pin_ask_here(instance.pool, instance.urls, instance.clock, group, _lang(fed))
+    uri, made = await pinned.pin_ask_here(instance.pool, instance.urls, instance.clock, group, _lang(instance))
     print(f"{uri}\t{'pinned' if made else 'already pinned'}")
 
 
-async def request_close(args: argparse.Namespace, fed: Federation) -> None:
-    request = await _requests(fed).close(await _reference(fed, args.id))
+async def request_close(args: argparse.Namespace, instance: Instance) -> None:
+    request = await _requests(instance).close(await _reference(instance, args.id))
     print(f"{request.id}\tclosed")
 
 
-async def request_list(args: argparse.Namespace, fed: Federation) -> None:
-    instance = fed.instance
+async def request_list(args: argparse.Namespace, instance: Instance) -> None:
+    from actors import store
+
     group = await store.get(instance.pool, args.group)
     now = instance.clock()
-    found = await _requests(fed).listing(instance.urls.actor(group.name), args.status)
+    found = await _requests(instance).listing(instance.urls.actor(group.name), args.status)
     known = await handles(instance.pool, instance.urls, [request.asker for request in found])
     rows = [
         {

@@ -63,7 +63,11 @@ def _run(args: list[str]) -> dict[str, object]:
 
 
 def serve() -> None:
-    import chiffres.cli  # noqa: F401  (the whole point: imported once, before any fork)
+    # The whole point: imported once, before any fork. ``chiffres.cli`` imports only its parser, and each command
+    # what it runs when it runs: the server, the federation and the application are what nearly all of them run.
+    import chiffres.app
+    import chiffres.cli
+    import chiffres.server  # noqa: F401
 
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
     for line in sys.stdin:
