@@ -25,7 +25,7 @@ from starlette.types import ASGIApp
 from chiffres import identity
 from fedi.config import Settings
 from fedi.database import Connection, Database, DatabaseUnavailable, open_database
-from fedi.heap import Heap, trimmer
+from fedi.heap import Heap, map_large_blocks, trimmer
 from fedi.instance import Instance
 from fedi.migrator import migrate
 from fedi.queue import Handler, Loop, Worker
@@ -168,6 +168,7 @@ async def serve(
         "" if with_worker else " (no worker)",
     )
     worker_task = asyncio.create_task(worker.run()) if worker is not None else None
+    map_large_blocks()
     trimming = asyncio.create_task(Heap(trimmer()).run())
     try:
         await server.serve()
@@ -190,6 +191,7 @@ async def run_worker(prepared: Prepared, handlers: dict[str, Handler], loops: Se
     _on_signals(stop)
     watch = _watch(prepared, stopping, stop)
     logger.info("worker started for %s", prepared.instance.urls.base)
+    map_large_blocks()
     trimming = asyncio.create_task(Heap(trimmer()).run())
     try:
         await worker.run()

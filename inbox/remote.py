@@ -143,9 +143,9 @@ class RemoteActors:
         suspension: Suspension | None = None,
     ) -> None:
         # Keys verified recently, kept in memory: a busy inbox would otherwise read the same key row per request.
-        # A refresh (after a failed verification) always goes to the network and replaces the entry. A parsed key
-        # costs about 8 kB of the C heap: 1,024 of them hold the senders of a busy hour in a few megabytes, and
-        # a rarer sender costs one read of its row.
+        # A refresh (after a failed verification) always goes to the network and replaces the entry. An entry (the
+        # key's text here, its parsed form in ``fedi.signatures.KeyCache``) costs about 1.5 kB: 1,024 of them hold
+        # the senders of a busy hour, and a rarer sender costs one read of its row.
         self._keys: OrderedDict[str, PublicKeyInfo] = OrderedDict()
         self._key_memory = key_memory
         self.key_sources: Counter[str] = Counter()  # where verification keys came from, read by fedi.metrics
