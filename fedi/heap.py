@@ -22,6 +22,7 @@ import ctypes
 import ctypes.util
 import functools
 from collections.abc import Callable
+from typing import Any, cast
 
 #: Seconds between two trims: often enough that a burst leaves little behind, rarely enough to cost nothing.
 TRIM_EVERY = 10.0
@@ -36,30 +37,28 @@ Trim = Callable[[], object]
 
 def map_large_blocks(size: int = LARGE_BLOCK) -> bool:
     """Have glibc map every block of ``size`` bytes or more on its own; False where that cannot be set."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
-    try:
-        mallopt = ctypes.CDLL(name).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    return bool(mallopt(_M_MMAP_THRESHOLD, size))
+    mallopt = _libc("mallopt", [ctypes.c_int, ctypes.c_int])
+    return mallopt is not None and bool(mallopt(_M_MMAP_THRESHOLD, size))
 
 
 def trimmer() -> Trim | None:
     """glibc's ``malloc_trim(0)``, or None when this C library has none."""
+    trim = _libc("malloc_trim", [ctypes.c_size_t])
+    return None if trim is None else functools.partial(trim, 0)
+
+
+def _libc(function: str, arguments: list[type[ctypes._SimpleCData[Any]]]) -> Callable[..., int] | None:
+    """A function of the C library returning an int, or None when this C library has none by that name."""
     name = ctypes.util.find_library("c")
     if name is None:
         return None
     try:
-        trim = ctypes.CDLL(name).malloc_trim
+        found = getattr(ctypes.CDLL(name), function)
     except (OSError, AttributeError):
         return None
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    return functools.partial(trim, 0)
+    found.argtypes = arguments
+    found.restype = ctypes.c_int
+    return cast("Callable[..., int]", found)
 
 
 class Heap:
