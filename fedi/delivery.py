@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from asyncpg import Record
 
-from fedi import queue, retry
+from fedi import domains, queue, retry
 from fedi.batch import Batch
 from fedi.breaker import Hosts
 from fedi.database import Connection, Pool, is_unavailable
@@ -44,9 +44,9 @@ PER_JOB = 16  # deliveries to one server that one job posts in turn
 async def schedule(connection: Connection, activity_id: str, inboxes: list[str], signer_id: int) -> int:
     """Record and queue one delivery per inbox not yet scheduled; returns how many were new.
 
-    An inbox on a domain this instance suspended gets nothing, whatever asked for it (a follower list read a moment
-    before the suspension, a reply to one of its posts, an address typed by hand): the suspension removes the
-    domain's follows, and this is the one place every delivery passes.
+    An inbox on a domain this instance suspended, or under one, gets nothing, whatever asked for it (a follower list
+    read a moment before the suspension, a reply to one of its posts, an address typed by hand): the suspension
+    removes the domain's follows, and this is the one place every delivery passes.
     """
     unique = list(dict.fromkeys(inboxes))
     if not unique:
@@ -55,7 +55,7 @@ async def schedule(connection: Connection, activity_id: str, inboxes: list[str],
         "INSERT INTO deliveries (activity_id, inbox, domain, signer)"
         " SELECT $1, inbox, host, $3 FROM unnest($2::text[]) AS inbox,"
         " split_part(split_part(inbox, '://', 2), '/', 1) AS host"
-        " WHERE lower(host) NOT IN (SELECT domain FROM domain_blocks WHERE severity = 'suspend')"
+        f" WHERE NOT {domains.suspended('lower(host)')}"
         " ON CONFLICT (activity_id, inbox) DO NOTHING RETURNING id, lower(domain) AS domain",
         activity_id,
         unique,

@@ -15,6 +15,7 @@ from datetime import datetime
 from fedi import queue
 from fedi.database import Connection, Pool, borrow
 from fedi.delivery import DELIVER
+from fedi.domains import suspended
 
 DROPPED = "dropped by an admin"
 LIMIT = 1000
@@ -109,7 +110,7 @@ async def retry(db: Pool | Connection, deliveries: list[int], rows: list[int]) -
         again = await connection.fetch(
             "UPDATE deliveries SET state = 'pending', attempts = 0, last_error = NULL, updated_at = now()"
             " WHERE id = ANY($1::bigint[]) AND state IN ('failed', 'skipped')"
-            " AND lower(domain) NOT IN (SELECT domain FROM domain_blocks WHERE severity = 'suspend') RETURNING id",
+            f" AND NOT {suspended('lower(domain)')} RETURNING id",
             deliveries,
         )
         await queue.enqueue_many(connection, DELIVER, [{"delivery": row["id"]} for row in again])

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from fedi.database import Pool
+from fedi.domains import covering
 from ledger import blocks
 
 Refusal = tuple[int, str]
@@ -47,13 +48,14 @@ class Suspension:
         self._actors = {row["name"]: row["deleted"] for row in rows}
 
     async def holds(self, url: str) -> str | None:
-        """The host of ``url`` when it is suspended here, else None (also for a URL too broken to have a host)."""
+        """The host of ``url`` when it is suspended here, itself or a domain above it, else None (also for a URL too
+        broken to have a host)."""
         try:
             host = urlsplit(url).netloc.lower()
         except ValueError:
             return None
         await self._fresh()
-        return host if host in self._domains else None
+        return host if covering(host, self._domains) else None
 
     async def refusal(self, sender: str, inbox_of: str | None) -> Refusal | None:
         """Why a POST from the actor ``sender`` to the local actor ``inbox_of`` (its inbox, or the shared inbox with

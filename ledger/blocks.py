@@ -1,5 +1,7 @@
 """Domain blocks: what this instance refuses of another domain, as an admin decided.
 
+A block covers the domain and every domain under it (blocking ``spam.example`` blocks ``a.spam.example`` too), as
+Mastodon's and GoToSocial's do: a server that hands out subdomains would otherwise escape it at no cost.
 ``silence`` keeps a domain's traffic coming but makes it weigh nothing: its claims count at trust 0 (the consensus
 reads trust through :func:`ledger.claims.trust_levels`, which blocks override) and our groups relay none of them.
 ``suspend`` also cuts the domain off: its inbox requests are refused (``inbox.suspension``), nothing is fetched
@@ -15,6 +17,7 @@ from datetime import datetime
 from typing import Literal
 
 from fedi.database import Connection, Pool, borrow
+from fedi.domains import under
 from ledger import claims
 
 Severity = Literal["silence", "suspend"]
@@ -67,13 +70,15 @@ async def block(db: Pool | Connection, domain: str, severity: Severity, reason: 
 
 async def _cut_off(connection: Connection, domain: str, reason: str) -> tuple[int, int]:
     follower, followee = _HOST.format("follower"), _HOST.format("followee")
-    removed = await connection.execute(f"DELETE FROM follows WHERE {follower} = $1 OR {followee} = $1", domain)
+    removed = await connection.execute(
+        f"DELETE FROM follows WHERE {under(follower, '$1')} OR {under(followee, '$1')}", domain
+    )
     relays = await connection.execute(  # a relay subscription is a follow too, and its fan-out reads it
-        f"DELETE FROM relay_subscriptions WHERE {_HOST.format('inbox')} = $1", domain
+        f"DELETE FROM relay_subscriptions WHERE {under(_HOST.format('inbox'), '$1')}", domain
     )
     stopped = await connection.execute(
         "UPDATE deliveries SET state = 'skipped', last_error = $2, updated_at = now()"
-        " WHERE state = 'pending' AND lower(domain) = $1",
+        f" WHERE state = 'pending' AND {under('lower(domain)', '$1')}",
         domain,
         f"domain suspended{': ' + reason if reason else ''}"[:MAX_REASON],
     )
@@ -83,7 +88,7 @@ async def _cut_off(connection: Connection, domain: str, reason: str) -> tuple[in
 async def _recompute(connection: Connection, domain: str) -> int:
     """The figures the domain's live claims bear on: their consensus changes with the domain's weight."""
     rows = await connection.fetch(
-        "SELECT DISTINCT figure_uri FROM claims WHERE domain = $1 AND withdrawn_at IS NULL", domain
+        f"SELECT DISTINCT figure_uri FROM claims WHERE {under('domain', '$1')} AND withdrawn_at IS NULL", domain
     )
     for row in rows:
         await claims.pending(connection, row["figure_uri"])

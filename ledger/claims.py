@@ -15,6 +15,7 @@ from typing import Literal
 
 from fedi import queue
 from fedi.database import Connection, Pool
+from fedi.domains import known_under_blocks, under
 from figures.claims import ClaimedValue
 from ledger import reciprocity
 
@@ -135,19 +136,23 @@ def host_name(value: str, *, dev: bool) -> str:
 
 
 async def trust_levels(db: Pool | Connection) -> dict[str, float]:
-    """Trust set here, and 0 for every blocked domain (``ledger.blocks``), whatever its trust says."""
+    """Trust set here, and 0 for every blocked domain (``ledger.blocks``) and every domain we have heard from under
+    one, whatever its trust says. The consensus reads a claim's domain in this map as it stands: a domain under a
+    block is named here once it is known (``domains``, written when its first actor is fetched), before any of its
+    claims can be."""
+    blocked = f"EXISTS (SELECT 1 FROM domain_blocks b WHERE {under('t.domain', 'b.domain')})"
     rows = await db.fetch(
-        "SELECT domain, value FROM trust WHERE domain NOT IN (SELECT domain FROM domain_blocks)"
-        " UNION ALL SELECT domain, 0 FROM domain_blocks"
+        f"SELECT domain, CASE WHEN {blocked} THEN 0 ELSE value END AS value FROM trust t"
+        f" UNION SELECT domain, 0 FROM domain_blocks UNION SELECT domain, 0 FROM ({known_under_blocks()}) AS under"
     )
     return {row["domain"]: row["value"] for row in rows}
 
 
 async def blocked(db: Pool | Connection, domain: str) -> bool:
-    """Whether this instance set its trust in ``domain`` to 0 or blocked it: its claims never count, nor are they
-    relayed."""
+    """Whether this instance set its trust in ``domain`` to 0 or blocked it or a domain above it: its claims never
+    count, nor are they relayed."""
     value = await db.fetchval(
-        "SELECT CASE WHEN EXISTS (SELECT 1 FROM domain_blocks WHERE domain = $1) THEN 0"
+        f"SELECT CASE WHEN EXISTS (SELECT 1 FROM domain_blocks b WHERE {under('$1', 'b.domain')}) THEN 0"
         " ELSE (SELECT value FROM trust WHERE domain = $1) END",
         domain.lower(),
     )

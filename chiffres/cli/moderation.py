@@ -34,7 +34,11 @@ def register(commands: Subparsers, actor: Subparsers) -> None:
 def _domains(commands: Subparsers) -> None:
     domain = commands.add_parser("domain", help="block other domains").add_subparsers(dest="domain", required=True)
     blocking = domain.add_parser("block", help="silence a domain (its claims weigh nothing) or suspend it")
-    blocking.add_argument("domain", metavar="DOMAIN", help="a host name, as in actor ids (a port only in development)")
+    blocking.add_argument(
+        "domain",
+        metavar="DOMAIN",
+        help="a host name, as in actor ids (a port only in development); the domains under it are blocked too",
+    )
     blocking.add_argument(
         "--severity",
         choices=SEVERITIES,

@@ -14,7 +14,8 @@ from fedi.delivery import DELIVER, schedule
 from inbox import backlog, removal
 from inbox.remote import ActorUnavailable
 from ledger import blocks, reports
-from ledger.claims import CONSENSUS
+from ledger.claims import CONSENSUS, trust_levels
+from ledger.claims import blocked as claims_blocked
 from tests.inbox.conftest import BASE, World, replayed
 from tests.inbox.test_claim_ids import like, our_figure
 from tests.support.remote_server import AS2, RemoteServer
@@ -337,3 +338,45 @@ async def test_a_suspended_actors_posts_answer_403_and_a_deleted_ones_410_save_i
     assert (tombstone.status_code, tombstone.json()["type"]) == (410, "Tombstone")
     assert await status(create) == 410
     assert await status(gone["id"]) == 200  # the Delete its followers check stays readable
+
+
+async def test_a_block_covers_every_domain_under_it_and_no_other(world: World) -> None:
+    """Blocking spam.example blocks a.spam.example and x.y.spam.example, not notspam.example nor ham.example."""
+    under = ["https://a.spam.example/users/x", "https://x.y.spam.example/users/y"]
+    others = ["https://notspam.example/users/z", "https://ham.example/users/w"]
+    for number, follower in enumerate([*under, *others]):
+        await world.pool.execute(
+            "INSERT INTO follows (activity_id, follower, followee, state, follower_inbox)"
+            " VALUES ($1, $2, $3, 'accepted', $4)",
+            f"{BASE}/follows/{number}",
+            follower,
+            world.group,
+            f"{follower}/inbox",
+        )
+    await world.pool.executemany(
+        "INSERT INTO domains (domain, first_seen) VALUES ($1, now())",
+        [("a.spam.example",), ("notspam.example",)],
+    )
+
+    applied = await _block(world, "spam.example", "suspend")
+
+    assert applied.follows_removed == 2
+    left = await world.pool.fetch("SELECT follower FROM follows ORDER BY follower")
+    assert [row["follower"] for row in left] == sorted(others)
+    suspension = world.fed.remote.suspension
+    assert [await suspension.holds(url) for url in [*under, *others]] == [
+        "a.spam.example",
+        "x.y.spam.example",
+        None,
+        None,
+    ]
+    async with world.pool.acquire() as connection:
+        new = await schedule(
+            connection, "https://chiffres.test/activities/1", [f"{url}/inbox" for url in [*under, *others]], 1
+        )
+    assert new == 2
+    levels = await trust_levels(world.pool)
+    assert (levels["spam.example"], levels["a.spam.example"]) == (0, 0)
+    assert "notspam.example" not in levels
+    assert await claims_blocked(world.pool, "x.y.SPAM.example")
+    assert not await claims_blocked(world.pool, "notspam.example")

@@ -1,0 +1,31 @@
+"""A block covers the domain and the domains under it, by label: checked in Python and in SQL on the same cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from fedi.database import Pool
+from fedi.domains import covering, under
+
+CASES = [
+    ("spam.example", "spam.example", True),
+    ("a.spam.example", "spam.example", True),
+    ("x.y.spam.example", "spam.example", True),
+    ("notspam.example", "spam.example", False),
+    ("spam.example.org", "spam.example", False),
+    ("example", "spam.example", False),
+    ("a_b.example", "a-b.example", False),  # LIKE would take _ for any character
+    ("127.0.0.1", "0.0.1", False),  # nothing is under an address
+    ("127.0.0.1:8000", "0.1:8000", False),
+    ("127.0.0.1:8000", "127.0.0.1:8000", True),
+]
+
+
+@pytest.mark.parametrize(("host", "domain", "covered"), CASES)
+def test_covering_matches_by_label(host: str, domain: str, covered: bool) -> None:
+    assert (covering(host, frozenset({domain})) == domain) is covered
+
+
+async def test_sql_agrees_with_python(pool: Pool) -> None:
+    for host, domain, covered in CASES:
+        assert await pool.fetchval(f"SELECT {under('$1::text', '$2::text')}", host, domain) is covered, (host, domain)
