@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.consensus", "bench.signatures", "bench.federation", "bench.pages", "bench.scale")
+BENCHMARKS = ("bench.consensus", "bench.signatures", "bench.blocks", "bench.federation", "bench.pages", "bench.scale")
 
 
 def main() -> int:
