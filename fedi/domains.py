@@ -33,13 +33,17 @@ def known_under_blocks() -> str:
 
 
 def covering(host: str, domains: frozenset[str]) -> str | None:
-    """The domain of ``domains`` that ``host`` is, or is under; None when there is none."""
+    """The domain of ``domains`` that ``host`` is, or is under; None when there is none.
+
+    ``host`` comes from what a peer sent: only as many of its last labels are looked at as the deepest block has,
+    so a name of thousands of labels costs one split, not a copy per label."""
     name = host.lower()
     if name.replace(".", "").replace(":", "").isdigit():  # an IPv4 address (and port): nothing is under it
         return name if name in domains else None
-    while True:
-        if name in domains:
-            return name
-        if "." not in name:
-            return None
-        name = name.split(".", 1)[1]
+    deepest = max((domain.count(".") for domain in domains), default=0) + 1
+    labels = name.rsplit(".", deepest)
+    for start in range(len(labels) - 1, -1, -1):
+        suffix = ".".join(labels[start:]) if start else name
+        if suffix in domains:
+            return suffix
+    return None

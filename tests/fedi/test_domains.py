@@ -29,3 +29,10 @@ def test_covering_matches_by_label(host: str, domain: str, covered: bool) -> Non
 async def test_sql_agrees_with_python(pool: Pool) -> None:
     for host, domain, covered in CASES:
         assert await pool.fetchval(f"SELECT {under('$1::text', '$2::text')}", host, domain) is covered, (host, domain)
+
+
+def test_a_host_of_many_labels_is_looked_at_only_as_deep_as_the_blocks() -> None:
+    """A peer may name a host of a hundred thousand labels; a copy per label would hold the event loop for minutes."""
+    host = "a." * 100_000 + "spam.example"
+    assert covering(host, frozenset({"spam.example"})) == "spam.example"
+    assert covering(host, frozenset({"ham.example", "x.y.z.example"})) is None
