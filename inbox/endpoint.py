@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from actors import store
 from fedi.bodies import BodyTooLarge, read_capped, unstorable
+from fedi.database import JsonText
 from fedi.instance import Instance
 from fedi.normalise import Activity, MalformedActivity, normalise_activity
 from fedi.responses import json_response, problem
@@ -34,13 +36,22 @@ _STORED = {True: b'{"status":"accepted"}', False: b'{"status":"duplicate"}'}
 
 def parse_body(body: bytes) -> object:
     try:
-        return json.loads(body, parse_constant=_refuse_constant)
+        return json.loads(body, parse_constant=_refuse_constant, parse_float=_finite)
     except (ValueError, RecursionError) as error:
         raise MalformedActivity(f"the body is not valid JSON: {error}") from None
 
 
 def _refuse_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    """A number, unless it is too large for a float: ``1e400`` would be read as infinite, which JSON cannot hold
+    (nor PostgreSQL store)."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return number
 
 
 def storable(document: object, body: bytes | None = None) -> None:
@@ -54,6 +65,20 @@ def storable(document: object, body: bytes | None = None) -> None:
     reason = unstorable(document)
     if reason:
         raise MalformedActivity(f"the activity cannot be stored: {reason}")
+
+
+def as_sent(body: bytes, document: object) -> object:
+    """What to store for a parsed body: its own text when it is UTF-8, else the parsed document, encoded again.
+
+    ``parse_body`` and ``storable`` have refused what PostgreSQL could not read back as it was parsed (infinite
+    numbers, NUL characters, lone surrogates); a byte order mark, which ``json.loads`` skips and PostgreSQL does
+    not, and the UTF-16 and UTF-32 that ``json.loads`` also reads, are encoded again.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return document
+    return document if text.startswith("\ufeff") else JsonText(text)
 
 
 def ownership_problem(activity: Activity) -> str | None:
@@ -118,7 +143,7 @@ class InboxEndpoint:
         reason = ownership_problem(activity)
         if reason:
             return problem(400, reason)
-        stored = await self._store(activity, document, verified.owner, name)
+        stored = await self._store(activity, as_sent(body, document), verified.owner, name)
         return Response(_STORED[stored], status_code=202, media_type="application/json")
 
     def _public_url(self, request: Request) -> str:

@@ -8,6 +8,7 @@ bytes, a NUL escaped in a key) and one it must not refuse (a backslash followed 
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -32,6 +33,11 @@ CASES = [
     bad("nul-escaped-in-a-key", body(lambda ctx: _with(ctx, b'"a\\u0000b":"x"')), 400),
     bad("ok-backslash-then-u-as-text", body(lambda ctx: _with(ctx, b'"content":"C:\\\\u0000"')), 202),
     bad("ok-accented-text", body(lambda ctx: _with(ctx, '"content":"845 € à Lyon"'.encode())), 202),
+    # Stored as its own text: what json.loads reads but PostgreSQL would not must be refused or encoded again.
+    bad("infinite-number", body(lambda ctx: _with(ctx, b'"n":1e400')), 400),
+    bad("ok-byte-order-mark", body(lambda ctx: b"\xef\xbb\xbf" + encode(bite(ctx))), 202),
+    bad("ok-utf-16", body(lambda ctx: json.dumps(bite(ctx)).encode("utf-16")), 202),
+    bad("ok-latin-1-bytes-are-not-utf-8", body(lambda ctx: _with(ctx, b'"content":"caf\xe9"')), 400),
 ]
 
 
@@ -57,3 +63,20 @@ async def test_an_activity_is_answered_with_a_request_id_and_a_json_body(
 async def test_a_get_of_an_inbox_is_still_refused_by_the_router(corpus_world: World) -> None:
     response = await corpus_world.client.get("/inbox")
     assert response.status_code == 405
+
+
+async def test_an_activity_is_stored_as_the_document_it_was_sent_as(
+    corpus_world: World, remote: RemoteServer, elsewhere: RemoteServer
+) -> None:
+    """The body's own text goes to PostgreSQL: spacing, key order, escapes and numbers read back as json.loads
+    reads them."""
+    ctx = Ctx(corpus_world, remote, elsewhere)
+    document = bite(ctx) | {"summary": '845 \u20ac "\u00e0" Lyon\n', "n": [1.5, 2.25e3, -0.0, 12345678901234567890]}
+    text = json.dumps(document, indent="\t", ensure_ascii=True).replace('"id"', ' "id"')
+    response = await send(corpus_world.client, ctx.signed(text.encode()))
+    assert response.status_code == 202, response.text
+    stored = await corpus_world.pool.fetchval(
+        "SELECT document FROM inbox_activities WHERE activity_id = $1", document["id"]
+    )
+    assert stored == json.loads(text)
+    await corpus_world.process()
