@@ -31,6 +31,8 @@ MAX_BODY = 1024 * 1024
 PROCESS = "inbox"
 _AUTHORED = ("Create", "Update", "Delete")
 # The answers to a stored activity, as ``json_response`` writes them, made once.
+_MAX_DIGITS = 400  # in a number's literal with a fraction or an exponent; a float holds 17 significant digits
+_MAX_EXPONENT = 1000
 _STORED = {True: b'{"status":"accepted"}', False: b'{"status":"duplicate"}'}
 
 
@@ -46,8 +48,12 @@ def _refuse_constant(name: str) -> object:
 
 
 def _finite(text: str) -> float:
-    """A number, unless it is too large for a float: ``1e400`` would be read as infinite, which JSON cannot hold
-    (nor PostgreSQL store)."""
+    """A number with a fraction or an exponent, within what a float and PostgreSQL both hold: ``1e400`` would be
+    read as infinite, which JSON cannot hold, and ``1e-20000`` (or its 20,000 digits written out) as 0, which the
+    body's own text, stored as it is, would not be (PostgreSQL keeps 16,383 digits after the point at most)."""
+    mantissa, _, exponent = text.lower().partition("e")
+    if len(mantissa) > _MAX_DIGITS or (exponent and abs(int(exponent)) > _MAX_EXPONENT):
+        raise ValueError(f"the number {text[:40]} is out of range")
     number = float(text)
     if not math.isfinite(number):
         raise ValueError(f"the number {text[:40]} is out of range")

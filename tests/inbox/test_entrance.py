@@ -35,6 +35,9 @@ CASES = [
     bad("ok-accented-text", body(lambda ctx: _with(ctx, '"content":"845 € à Lyon"'.encode())), 202),
     # Stored as its own text: what json.loads reads but PostgreSQL would not must be refused or encoded again.
     bad("infinite-number", body(lambda ctx: _with(ctx, b'"n":1e400')), 400),
+    bad("number-below-what-postgresql-holds", body(lambda ctx: _with(ctx, b'"n":1e-20000')), 400),
+    bad("the-same-written-out", body(lambda ctx: _with(ctx, b'"n":0.' + b"0" * 19_999 + b"1")), 400),
+    bad("ok-small-number", body(lambda ctx: _with(ctx, b'"n":[1e-300,2.5E+3,-0.0]')), 202),
     bad("ok-byte-order-mark", body(lambda ctx: b"\xef\xbb\xbf" + encode(bite(ctx))), 202),
     bad("ok-utf-16", body(lambda ctx: json.dumps(bite(ctx)).encode("utf-16")), 202),
     bad("ok-latin-1-bytes-are-not-utf-8", body(lambda ctx: _with(ctx, b'"content":"caf\xe9"')), 400),
