@@ -1,8 +1,9 @@
-"""An admin edits or deletes a local actor, and its followers are told through the normal delivery path.
+"""An admin edits, suspends or deletes a local actor, and its followers are told through the normal delivery path.
 
-An edit is an ``Update`` of the actor's document to its followers (Mastodon refreshes the profile it shows); a
-deletion is a ``Delete`` of the actor, signed with its keys, after which its address answers 410
-(``actors.standing``). The actor's follows are left for the fan-out of that ``Delete`` to read.
+An edit is an ``Update`` of the actor's document to its followers (Mastodon refreshes the profile it shows), and so
+are a suspension (the document marked ``suspended``) and its end; a deletion is a ``Delete`` of the actor, signed
+with its keys, after which its address answers 410 (``actors.standing``). The actor's follows are left for the
+fan-out of that ``Delete`` to read.
 """
 
 from __future__ import annotations
@@ -49,6 +50,31 @@ async def edit(
         document = actor_document(changed, urls)
         update = _to_followers(urls, changed, "Update", document, clock)
         await publish(connection, changed, update, "public")
+    return update
+
+
+async def suspend(pool: Pool, urls: Urls, clock: Clock, actor: Actor, *, undo: bool = False) -> JSON | None:
+    """Suspend the actor, or lift its suspension, and send its followers its document as it now reads; the
+    ``Update`` sent, or None when there was nothing to change.
+
+    Mastodon does the same both ways (``distribute_update_actor!``), and a server that receives the document
+    marked ``suspended`` shows the account suspended, then back when it receives the plain one: without them,
+    followers elsewhere go on showing a suspended actor as active until they fetch it again. The ``Update`` is
+    published while the actor is active, in the transaction that changes its standing, since a suspended actor
+    publishes nothing.
+    """
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute("SELECT 1 FROM actors WHERE id = $1 FOR UPDATE", actor.id)
+        state = await standing.of(connection, actor.id)
+        if state == "deleted" or (state == "suspended") != undo:
+            return None
+        if undo:
+            await standing.suspend(connection, actor, undo=True)
+        document = actor_document(actor, urls) if undo else standing.suspended_document(actor, urls)
+        update = _to_followers(urls, actor, "Update", document, clock)
+        await publish(connection, actor, update, "public")
+        if not undo:
+            await standing.suspend(connection, actor)
     return update
 
 

@@ -137,16 +137,16 @@ async def domain_list(args: argparse.Namespace, instance: Instance) -> None:
 
 
 async def actor_suspend(args: argparse.Namespace, instance: Instance) -> None:
-    from actors import standing, store
+    from actors import lifecycle, standing, store
 
     actor = await store.get(instance.pool, args.name)
-    changed = await standing.suspend(instance.pool, actor, undo=args.undo)
+    update = await lifecycle.suspend(instance.pool, instance.urls, instance.clock, actor, undo=args.undo)
     state = await standing.of(instance.pool, actor.id)
-    if not changed:
+    if update is None:
         raise ActorError(
             f"@{actor.name} is {state} already" if state != "active" else f"@{actor.name} is not suspended"
         )
-    print(f"@{actor.name}\t{state}")
+    print(f"@{actor.name}\t{state}\t{update['id']}")
 
 
 async def actor_delete(args: argparse.Namespace, instance: Instance) -> None:

@@ -42,10 +42,14 @@ def test_urls_and_invalid_host_names_are_refused(cli: Cli) -> None:
 
 def test_a_local_actor_is_suspended_edited_and_deleted(cli: Cli) -> None:
     assert cli("actor", "create", "alice")[0] == 0
-    assert cli("actor", "suspend", "alice") == (0, "@alice\tsuspended\n", "")
+    code, out, _ = cli("actor", "suspend", "alice")
+    assert (code, out.split("\t")[:2]) == (0, ["@alice", "suspended"])
+    assert out.split("\t")[2].startswith("https://chiffres.test/")  # the Update its followers are sent
     refused(cli("actor", "suspend", "alice"), "suspended already")
     refused(cli("actor", "edit", "alice", "--display-name", "Alice"), "@alice is suspended and cannot publish")
-    assert cli("actor", "suspend", "alice", "--undo") == (0, "@alice\tactive\n", "")
+    code, out, _ = cli("actor", "suspend", "alice", "--undo")
+    assert (code, out.split("\t")[:2]) == (0, ["@alice", "active"])
+    refused(cli("actor", "suspend", "alice", "--undo"), "is not suspended")
     refused(cli("actor", "edit", "alice"), "nothing to change")
     code, out, _ = cli("actor", "edit", "alice", "--display-name", "Alice B.", "--summary", "Relevés de loyers")
     assert code == 0

@@ -5,10 +5,13 @@ actor is suspended, edited and deleted with its followers told."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from actors import lifecycle, notes, standing, store
 from actors.actor import ActorError
+from actors.document import actor_document
 from chiffres.app import job_handlers
 from fedi.delivery import DELIVER, schedule
 from inbox import backlog, removal
@@ -228,6 +231,43 @@ async def test_a_suspended_local_actor_refuses_and_publishes_nothing_then_its_de
     assert (
         await world.deliver(alice, like(alice.id, world.note, f"{alice.id}/likes/2"), "/actors/marie/inbox")
     ).status_code == 410
+
+
+async def test_a_suspension_and_its_end_reach_the_followers_as_updates_of_the_actor(
+    world: World, remote: RemoteServer
+) -> None:
+    """As Mastodon tells followers (``distribute_update_actor!``): its servers then show the actor suspended, then
+    back; a suspension that changes nothing sends nothing."""
+    alice = remote.actor("alice")
+    marie = await store.get(world.pool, "marie")
+    await world.pool.execute(
+        "INSERT INTO follows (activity_id, follower, followee, state, follower_inbox)"
+        " VALUES ($1, $2, $3, 'accepted', $4)",
+        f"{alice.id}/follows/1",
+        alice.id,
+        world.member,
+        alice.inbox,
+    )
+    clock = world.fed.instance.clock
+
+    suspended = await lifecycle.suspend(world.pool, world.urls, clock, marie)
+    assert await lifecycle.suspend(world.pool, world.urls, clock, marie) is None
+    assert await standing.of(world.pool, marie.id) == "suspended"
+    back = await lifecycle.suspend(world.pool, world.urls, clock, marie, undo=True)
+    assert await lifecycle.suspend(world.pool, world.urls, clock, marie, undo=True) is None
+    await world.flush()
+
+    assert suspended is not None
+    assert back is not None
+    posted = [json.loads(item.body) for item in remote.received("POST")]
+    assert [(update["id"], update["type"], update["object"]["id"]) for update in posted] == [
+        (suspended["id"], "Update", world.member),
+        (back["id"], "Update", world.member),
+    ]
+    assert (posted[0]["object"]["suspended"], posted[0]["object"]["name"]) == (True, "")
+    assert "suspended" not in posted[1]["object"]
+    assert posted[1]["object"]["name"] == actor_document(marie, world.urls)["name"] == "marie"
+    assert await standing.of(world.pool, marie.id) == "active"
 
 
 async def test_the_queue_lists_failed_deliveries_and_parked_rows_and_sends_them_round_again(
