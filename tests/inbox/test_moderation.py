@@ -10,7 +10,7 @@ import json
 import pytest
 
 from actors import lifecycle, notes, standing, store
-from actors.actor import ActorError
+from actors.actor import Actor, ActorError
 from actors.document import actor_document
 from chiffres.app import job_handlers
 from fedi.delivery import DELIVER, schedule
@@ -21,7 +21,7 @@ from ledger.claims import CONSENSUS, trust_levels
 from ledger.claims import blocked as claims_blocked
 from tests.inbox.conftest import BASE, World, replayed
 from tests.inbox.test_claim_ids import like, our_figure
-from tests.support.remote_server import AS2, RemoteServer
+from tests.support.remote_server import AS2, RemoteActor, RemoteServer
 
 
 async def _block(world: World, host: str, severity: blocks.Severity) -> blocks.Applied:
@@ -189,19 +189,24 @@ async def test_an_admin_removes_a_remote_post_and_then_its_author(world: World, 
         await removal.remove(world.fed.instance, world.fed.remote, f"{alice.id}/statuses/404")
 
 
+async def _marie_followed_by(world: World, follower: RemoteActor) -> Actor:
+    """The member marie, with ``follower`` (elsewhere) among her accepted followers."""
+    await world.pool.execute(
+        "INSERT INTO follows (activity_id, follower, followee, state, follower_inbox)"
+        " VALUES ($1, $2, $3, 'accepted', $4)",
+        f"{follower.id}/follows/1",
+        follower.id,
+        world.member,
+        follower.inbox,
+    )
+    return await store.get(world.pool, "marie")
+
+
 async def test_a_suspended_local_actor_refuses_and_publishes_nothing_then_its_deletion_reaches_its_followers(
     world: World, remote: RemoteServer
 ) -> None:
     alice = remote.actor("alice")
-    marie = await store.get(world.pool, "marie")
-    await world.pool.execute(
-        "INSERT INTO follows (activity_id, follower, followee, state, follower_inbox)"
-        " VALUES ($1, $2, $3, 'accepted', $4)",
-        f"{alice.id}/follows/1",
-        alice.id,
-        world.member,
-        alice.inbox,
-    )
+    marie = await _marie_followed_by(world, alice)
     assert await standing.suspend(world.pool, marie)
     world.fed.remote.suspension.invalidate()
 
@@ -239,15 +244,7 @@ async def test_a_suspension_and_its_end_reach_the_followers_as_updates_of_the_ac
     """As Mastodon tells followers (``distribute_update_actor!``): its servers then show the actor suspended, then
     back; a suspension that changes nothing sends nothing."""
     alice = remote.actor("alice")
-    marie = await store.get(world.pool, "marie")
-    await world.pool.execute(
-        "INSERT INTO follows (activity_id, follower, followee, state, follower_inbox)"
-        " VALUES ($1, $2, $3, 'accepted', $4)",
-        f"{alice.id}/follows/1",
-        alice.id,
-        world.member,
-        alice.inbox,
-    )
+    marie = await _marie_followed_by(world, alice)
     clock = world.fed.instance.clock
 
     suspended = await lifecycle.suspend(world.pool, world.urls, clock, marie)
