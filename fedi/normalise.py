@@ -114,7 +114,8 @@ class Node:
 
     def is_a(self, *types: str) -> bool:
         """Whether any of ``types`` is among the node's types (type arrays match by inclusion)."""
-        return any(kind in self.types for kind in types)
+        mine = self.types
+        return any(kind in mine for kind in types)
 
     def get(self, key: str, default: Any = None) -> Any:
         """The raw (frozen) value of ``key``; a JSON null counts as absent."""
