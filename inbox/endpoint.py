@@ -30,9 +30,9 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
 PROCESS = "inbox"
 _AUTHORED = ("Create", "Update", "Delete")
-# The answers to a stored activity, as ``json_response`` writes them, made once.
 _MAX_DIGITS = 400  # in a number's literal with a fraction or an exponent; a float holds 17 significant digits
 _MAX_EXPONENT = 1000
+# The answers to a stored activity, as ``json_response`` writes them, made once.
 _STORED = {True: b'{"status":"accepted"}', False: b'{"status":"duplicate"}'}
 
 
