@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from fedi import documents
 from fedi.addresses import AddressGuard, ForbiddenAddress, Unresolvable
 from fedi.negotiation import ACTIVITY_JSON, LD_JSON_AS2
 from fedi.signatures import sign_cavage
@@ -111,9 +112,11 @@ class Fetcher:
         if media not in _AP_TYPES:
             raise FetchError(f"{url}: unexpected content type {media or 'none'!r}", status=response.status_code)
         try:
-            document = json.loads(body)
-        except ValueError:
-            raise FetchError(f"{url}: the response is not JSON") from None
+            document = documents.loads(body)
+        except ValueError as error:
+            raise FetchError(f"{url}: the response is not JSON we can keep: {error}") from None
+        if reason := documents.problem(document, body):
+            raise FetchError(f"{url}: the response cannot be kept: {reason}")
         if not isinstance(document, dict):
             raise FetchError(f"{url}: the response is not a JSON object")
         if check_id and isinstance(document.get("id"), str) and _host(document["id"]) != _host(final_url):

@@ -8,15 +8,14 @@ transaction as the store, so an accepted activity is never lost.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from actors import store
-from fedi.bodies import BodyTooLarge, read_capped, unstorable
+from fedi import documents
+from fedi.bodies import BodyTooLarge, read_capped
 from fedi.database import JsonText
 from fedi.instance import Instance
 from fedi.normalise import Activity, MalformedActivity, normalise_activity
@@ -30,45 +29,20 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
 PROCESS = "inbox"
 _AUTHORED = ("Create", "Update", "Delete")
-_MAX_DIGITS = 400  # in a number's literal with a fraction or an exponent; a float holds 17 significant digits
-_MAX_EXPONENT = 1000
 # The answers to a stored activity, as ``json_response`` writes them, made once.
 _STORED = {True: b'{"status":"accepted"}', False: b'{"status":"duplicate"}'}
 
 
 def parse_body(body: bytes) -> object:
     try:
-        return json.loads(body, parse_constant=_refuse_constant, parse_float=_finite)
-    except (ValueError, RecursionError) as error:
+        return documents.loads(body)
+    except ValueError as error:
         raise MalformedActivity(f"the body is not valid JSON: {error}") from None
 
 
-def _refuse_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite(text: str) -> float:
-    """A number with a fraction or an exponent, within what a float and PostgreSQL both hold: ``1e400`` would be
-    read as infinite, which JSON cannot hold, and ``1e-20000`` (or its 20,000 digits written out) as 0, which the
-    body's own text, stored as it is, would not be (PostgreSQL keeps 16,383 digits after the point at most)."""
-    mantissa, _, exponent = text.lower().partition("e")
-    if len(mantissa) > _MAX_DIGITS or (exponent and abs(int(exponent)) > _MAX_EXPONENT):
-        raise ValueError(f"the number {text[:40]} is out of range")
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"the number {text[:40]} is out of range")
-    return number
-
-
 def storable(document: object, body: bytes | None = None) -> None:
-    """PostgreSQL stores neither NUL characters nor lone surrogates, which JSON can escape: refuse them here.
-
-    A body with no escape (``\\u``), no NUL byte and no byte that starts a surrogate's UTF-8 form (``0xED``) is
-    UTF-8 JSON that can hold neither, and is not walked: that is nearly every activity.
-    """
-    if body is not None and b"\\u" not in body and b"\x00" not in body and b"\xed" not in body:
-        return
-    reason = unstorable(document)
+    """PostgreSQL stores neither NUL characters nor lone surrogates, which JSON can escape: refuse them here."""
+    reason = documents.problem(document, body)
     if reason:
         raise MalformedActivity(f"the activity cannot be stored: {reason}")
 
@@ -76,9 +50,9 @@ def storable(document: object, body: bytes | None = None) -> None:
 def as_sent(body: bytes, document: object) -> object:
     """What to store for a parsed body: its own text when it is UTF-8, else the parsed document, encoded again.
 
-    ``parse_body`` and ``storable`` have refused what PostgreSQL could not read back as it was parsed (infinite
-    numbers, NUL characters, lone surrogates); a byte order mark, which ``json.loads`` skips and PostgreSQL does
-    not, and the UTF-16 and UTF-32 that ``json.loads`` also reads, are encoded again.
+    ``parse_body`` and ``storable`` (``fedi.documents``) have refused what PostgreSQL could not read back as it was
+    parsed (numbers beyond a float, NUL characters, lone surrogates); a byte order mark, which ``json.loads`` skips
+    and PostgreSQL does not, and the UTF-16 and UTF-32 that ``json.loads`` also reads, are encoded again.
     """
     try:
         text = body.decode("utf-8")

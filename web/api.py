@@ -30,7 +30,8 @@ from starlette.routing import Match, Route
 
 from actors import store, tokens
 from actors.actor import Actor, ActorError
-from fedi.bodies import BodyTooLarge, read_capped, unstorable
+from fedi.bodies import BodyTooLarge, read_capped
+from fedi.documents import unstorable
 from fedi.instance import Instance
 from fedi.responses import json_response
 from fedi.types import JSON
