@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 __all__ = [
     "ADDRESS_PROPERTIES",
     "LIST_PROPERTIES",
+    "MAX_ID_BYTES",
     "PUBLIC",
     "REFERENCE_PROPERTIES",
     "Activity",
@@ -58,6 +59,8 @@ _LINK_TYPES = frozenset({"Link", "Mention", "Hashtag"})
 _PUBLIC_SPELLINGS = frozenset({"Public", "as:Public", PUBLIC})
 # Real activities nest a few levels; the limit keeps hostile input from exhausting the stack.
 _MAX_DEPTH = 32
+#: The longest id or reference, in UTF-8 bytes: real ones are under 200.
+MAX_ID_BYTES = 1024
 
 
 class MalformedActivity(ValueError):
@@ -282,8 +285,11 @@ def _check_node(data: Mapping[str, Any], depth: int) -> None:
 def _check_references(value: object, key: str) -> None:
     for item in as_list(value):
         if isinstance(item, str) and item:
+            _check_length(item, key)
             continue
-        if isinstance(item, dict) and (id_of(item) is not None or key in _ANONYMOUS_REFERENCES):
+        if isinstance(item, dict) and ((ident := id_of(item)) is not None or key in _ANONYMOUS_REFERENCES):
+            if ident is not None:
+                _check_length(ident, key)
             continue
         raise MalformedActivity(f"`{key}` must be an id, an object with an id, or a link")
 
@@ -326,11 +332,19 @@ def _check_url(value: object, key: str, *, required: bool) -> None:
         raise MalformedActivity(f"the activity has no `{key}`")
     if not isinstance(value, str):
         raise MalformedActivity(f"`{key}` must be a string")
+    _check_length(value, key)
     absolute = _is_http_url(value)
     if absolute is None:
         raise MalformedActivity(f"`{key}` is not a valid URL")
     if not absolute:
         raise MalformedActivity(f"`{key}` must be an absolute http(s) URL, not {value[:200]!r}")
+
+
+def _check_length(value: str, key: str) -> None:
+    """Ids are keys of unique indexes, whose entries PostgreSQL keeps under 2,704 bytes (two ids together, an
+    activity's and its actor's): a longer one would fail the statement that stores it."""
+    if len(value) > MAX_ID_BYTES or (not value.isascii() and len(value.encode("utf-8")) > MAX_ID_BYTES):
+        raise MalformedActivity(f"`{key}` is longer than {MAX_ID_BYTES} bytes")
 
 
 @functools.lru_cache(maxsize=1024)

@@ -9,7 +9,9 @@ bytes, a NUL escaped in a key) and one it must not refuse (a backslash followed 
 from __future__ import annotations
 
 import json
+import random
 import re
+import string
 
 import pytest
 
@@ -82,4 +84,33 @@ async def test_an_activity_is_stored_as_the_document_it_was_sent_as(
         "SELECT document FROM inbox_activities WHERE activity_id = $1", document["id"]
     )
     assert stored == json.loads(text)
+    await corpus_world.process()
+
+
+def _noise(length: int) -> str:
+    """Letters that do not compress: PostgreSQL may compress an index entry of repeated ones under its limit."""
+    return "".join(random.Random(length).choice(string.ascii_letters) for _ in range(length))
+
+
+@pytest.mark.parametrize(
+    ("where", "length", "status"),
+    [("id", 3000, 400), ("id", 100_000, 400), ("object", 9000, 400), ("inReplyTo", 5000, 400), ("id", 900, 202)],
+)
+async def test_an_id_longer_than_an_index_holds_is_refused_with_a_400(
+    corpus_world: World, remote: RemoteServer, elsewhere: RemoteServer, where: str, length: int, status: int
+) -> None:
+    """Ids are keys of unique indexes (an activity's with its actor's), whose entries PostgreSQL keeps under
+    2,704 bytes: a longer one made the INSERT fail, a 500."""
+    ctx = Ctx(corpus_world, remote, elsewhere)
+    document = bite(ctx)
+    long = f"{ctx.alice.id}/{_noise(length)}"
+    if where == "inReplyTo":
+        document["object"] = {"type": "Note", "id": f"{ctx.alice.id}/notes/1", "inReplyTo": {"id": long}}
+        document["type"] = "Create"
+    else:
+        document[where] = long
+    response = await send(corpus_world.client, ctx.signed(document))
+    assert response.status_code == status, response.text
+    if status == 400:
+        assert f"`{where}` is longer than 1024 bytes" in response.json()["error"]
     await corpus_world.process()
