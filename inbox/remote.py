@@ -19,6 +19,7 @@ from actors import store
 from actors.actor import Actor
 from fedi.database import Pool
 from fedi.fetch import Fetcher, FetchError, Signer
+from fedi.normalise import MAX_ID_BYTES
 from fedi.signatures import KeyUnavailable, PublicKeyInfo
 from fedi.types import JSON, Clock
 from fedi.urls import Urls
@@ -117,6 +118,10 @@ def parse_actor(document: JSON) -> RemoteActor:
     shared = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else None
     followers = document.get("followers")
     name = document.get("preferredUsername")
+    # These are keys of indexes too (follows by shared inbox, actors by id), whose entries PostgreSQL keeps short.
+    for label, address in (("id", uri), ("inbox", inbox), ("sharedInbox", shared), ("followers", followers)):
+        if isinstance(address, str) and len(address.encode("utf-8")) > MAX_ID_BYTES:
+            raise ActorUnavailable(f"actor document with a {label} longer than {MAX_ID_BYTES} bytes")
     return RemoteActor(
         uri=uri,
         inbox=inbox,
