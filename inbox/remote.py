@@ -118,7 +118,7 @@ def parse_actor(document: JSON) -> RemoteActor:
     shared = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else None
     followers = document.get("followers")
     name = document.get("preferredUsername")
-    # These are keys of indexes too (follows by shared inbox, actors by id), whose entries PostgreSQL keeps short.
+    # Bounded as ids in activities are (fedi.normalise): these are stored and indexed too (follows by shared inbox).
     for label, address in (("id", uri), ("inbox", inbox), ("sharedInbox", shared), ("followers", followers)):
         if isinstance(address, str) and len(address.encode("utf-8")) > MAX_ID_BYTES:
             raise ActorUnavailable(f"actor document with a {label} longer than {MAX_ID_BYTES} bytes")

@@ -40,7 +40,8 @@ async def test_an_actor_document_postgresql_cannot_store_gets_its_sender_a_4xx(
 async def test_an_actor_document_with_an_address_longer_than_an_index_holds_is_refused(
     world: World, remote: RemoteServer, field: str
 ) -> None:
-    """Its Follow would have failed to be stored, again and again (follows are indexed by shared inbox)."""
+    """The bound that ids in activities have: these addresses are stored and indexed too (follows by shared
+    inbox)."""
     mallory = remote.actor("mallory")
     document = mallory.document()
     long = f"{mallory.id}/{''.join(random.Random(7).choice(string.ascii_letters) for _ in range(4000))}"
