@@ -139,7 +139,9 @@ class Sharing:
             to=recipients,
             published=self._clock(),
         )
-        async with self._pool.acquire() as connection:
+        async with self._pool.acquire() as connection, connection.transaction():
+            if not await _moved(connection, summary, recipients):
+                return
             await publish(connection, instance, update, "direct")
 
     async def readers(self, figure_uri: str) -> set[str] | None:
@@ -156,6 +158,51 @@ class Sharing:
             "SELECT follower FROM follows WHERE followee = $1 AND state = 'accepted'", group
         )
         return ({_host(row["follower"]) for row in followers} | {_host(group)}) - {self._urls.domain}
+
+
+#: How far a summary must move to be sent again: a peer's consensus runs on every summary it receives, and so does
+#: ours, so a summary sent again unchanged would come back and forth without end. The value and its interval move
+#: by float noise between two runs over the same claims; the weight also moves as reputations settle.
+MOVED_VALUE = 1e-6
+MOVED_WEIGHT = 1e-3
+
+
+async def _moved(connection: Connection, summary: Summary, recipients: list[str]) -> bool:
+    """Whether ``summary`` differs from the last one sent for its figure, or goes to other peers; if so it is
+    recorded as sent (in the transaction that publishes it)."""
+    last = await connection.fetchrow(
+        "SELECT value, low, high, weight, count, version, recipients FROM shared_summaries WHERE figure_uri = $1"
+        " FOR UPDATE",
+        summary.figure,
+    )
+    if (
+        last is not None
+        and sorted(last["recipients"]) == sorted(recipients)
+        and (last["count"], last["version"]) == (summary.count, summary.version)
+        and all(_close(last[name], getattr(summary, name), MOVED_VALUE) for name in ("value", "low", "high"))
+        and _close(last["weight"], summary.weight, MOVED_WEIGHT)
+    ):
+        return False
+    await connection.execute(
+        "INSERT INTO shared_summaries (figure_uri, value, low, high, weight, count, version, recipients, shared_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) ON CONFLICT (figure_uri) DO UPDATE SET"
+        " value = excluded.value, low = excluded.low, high = excluded.high, weight = excluded.weight,"
+        " count = excluded.count, version = excluded.version, recipients = excluded.recipients,"
+        " shared_at = excluded.shared_at",
+        summary.figure,
+        summary.value,
+        summary.low,
+        summary.high,
+        summary.weight,
+        summary.count,
+        summary.version,
+        recipients,
+    )
+    return True
+
+
+def _close(before: float, now: float, share: float) -> bool:
+    return abs(now - before) <= share * max(abs(before), abs(now))
 
 
 def _host(uri: str) -> str:
