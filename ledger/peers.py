@@ -78,12 +78,7 @@ async def remember(connection: Connection, summary: Summary) -> bool:
         " WHERE summaries.made_at <= excluded.made_at",
         summary.figure,
         summary.origin,
-        summary.value,
-        summary.low,
-        summary.high,
-        summary.weight,
-        summary.count,
-        summary.version,
+        *_measures(summary),
         summary.made_at,
     )
     return not result.endswith(" 0")
@@ -190,15 +185,15 @@ async def _moved(connection: Connection, summary: Summary, recipients: list[str]
         " count = excluded.count, version = excluded.version, recipients = excluded.recipients,"
         " shared_at = excluded.shared_at",
         summary.figure,
-        summary.value,
-        summary.low,
-        summary.high,
-        summary.weight,
-        summary.count,
-        summary.version,
+        *_measures(summary),
         recipients,
     )
     return True
+
+
+def _measures(summary: Summary) -> tuple[float, float, float, float, int, int | None]:
+    """What a summary says, in the order of the columns that keep it (value, low, high, weight, count, version)."""
+    return summary.value, summary.low, summary.high, summary.weight, summary.count, summary.version
 
 
 def _close(before: float, now: float, share: float) -> bool:

@@ -29,7 +29,7 @@ from fedi.normalise import PUBLIC
 from figures.figure import build_figure
 from figures.note import note_object
 from tests.support.cluster import Cluster
-from tests.support.fleet import fleet, join, publish_figure
+from tests.support.fleet import endorsed_between_peers, fleet
 from tests.support.process import InstanceProcess
 from tests.support.remote_server import RemoteActor, RemoteServer, cavage_headers, digest_header, encode, public_pem
 from tests.support.waiting import eventually
@@ -126,20 +126,7 @@ def _accept_follows_of(m: RemoteServer, actor: RemoteActor, inbox: str) -> None:
 
 def _setup(a: InstanceProcess, b: InstanceProcess, m: RemoteServer) -> tuple[str, str]:
     """The honest state: a members-only group on A with ana and bea, a figure endorsed by bea, peers, M's figure."""
-    a.cli("actor", "create", "loyers", "--group", "--visibility", "members")
-    a.cli("actor", "create", "ana")
-    b.cli("actor", "create", "bea")
-    join(a, "ana", "loyers")
-    b.cli("follow", "--as", "bea", f"loyers@{a.domain}")
-    eventually(lambda: "pending" in a.cli("follows", "list", "--pending").stdout, what="bea's request")
-    a.cli("follows", "approve", "--all", "--as", "loyers")
-    eventually(lambda: "accepted" in b.cli("follows", "list", "--as", "bea").stdout, what="bea's approval")
-    a.cli("peer", "add", b.domain)
-    b.cli("peer", "add", a.domain)
-
-    figure = publish_figure(a, "ana", "loyers")
-    eventually(lambda: b.cli("figure", "show", figure, check=False).returncode == 0, what="the figure on B")
-    b.cli("like", "--as", "bea", figure)
+    figure = endorsed_between_peers(a, b)
 
     # M: an instance actor A's admin made a peer, a group ana follows, and the figure that group publishes.
     instance = m.actor("instance")

@@ -2,8 +2,8 @@
 
 A summary received from a peer runs the receiver's consensus, and the receiver's own summary was sent after every
 run: between any two peers the same summary went back and forth without end (about 16 Updates a second each way,
-measured, for as long as both ran). Here A's group has ana and B's bea, A and B are peers, ana publishes and bea
-endorses; once both are at rest, no summary moves any more.
+measured, for as long as both ran). Here A's members-only group has ana and B's bea, A and B are peers, ana
+publishes and bea endorses; once both are at rest, no summary moves any more.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.cluster import Cluster
-from tests.support.fleet import fleet, join, publish_figure
+from tests.support.fleet import endorsed_between_peers, fleet
 from tests.support.process import InstanceProcess
 from tests.support.waiting import eventually
 
@@ -47,20 +47,7 @@ def _at_rest(instance: InstanceProcess) -> bool:
 
 def test_peers_send_a_summary_once_per_change(peers: tuple[InstanceProcess, ...]) -> None:
     a, b = peers
-    a.cli("actor", "create", "loyers", "--group")
-    a.cli("actor", "create", "ana")
-    b.cli("actor", "create", "bea")
-    join(a, "ana", "loyers")
-    b.cli("follow", "--as", "bea", f"loyers@{a.domain}")
-    eventually(lambda: "pending" in a.cli("follows", "list", "--pending").stdout, what="bea's request")
-    a.cli("follows", "approve", "--all", "--as", "loyers")
-    eventually(lambda: "accepted" in b.cli("follows", "list", "--as", "bea").stdout, what="bea in the group")
-    a.cli("peer", "add", b.domain)
-    b.cli("peer", "add", a.domain)
-    eventually(lambda: "follows us\taccepted" in a.cli("peer", "list").stdout, what="A and B peers")
-    figure = publish_figure(a, "ana", "loyers")
-    eventually(lambda: b.cli("figure", "show", figure, check=False).returncode == 0, what="the figure on B")
-    b.cli("like", "--as", "bea", figure)
+    endorsed_between_peers(a, b)
     eventually(lambda: _sent(b) >= 1, what="B's summary of bea's endorsement")
     eventually(lambda: _at_rest(a) and _at_rest(b), what="A and B at rest")
 

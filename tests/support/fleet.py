@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.cluster import Cluster
 from tests.support.process import InstanceProcess
+from tests.support.waiting import eventually
 
 FIGURE = {
     "--value": "812",
@@ -52,3 +53,22 @@ def publish_figure(instance: InstanceProcess, author: str, group: str, **changes
     options = FIGURE | {f"--{key.replace('_', '-')}": value for key, value in changes.items()}
     arguments = [part for pair in options.items() for part in pair]
     return instance.cli("figure", "publish", "--as", author, "--group", group, *arguments).stdout.strip()
+
+
+def endorsed_between_peers(a: InstanceProcess, b: InstanceProcess) -> str:
+    """A members-only group ``loyers`` on A with ana, B's bea an approved member, A and B peers, a figure ana
+    published that bea endorsed; returns the figure's id."""
+    a.cli("actor", "create", "loyers", "--group", "--visibility", "members")
+    a.cli("actor", "create", "ana")
+    b.cli("actor", "create", "bea")
+    join(a, "ana", "loyers")
+    b.cli("follow", "--as", "bea", f"loyers@{a.domain}")
+    eventually(lambda: "pending" in a.cli("follows", "list", "--pending").stdout, what="bea's request")
+    a.cli("follows", "approve", "--all", "--as", "loyers")
+    eventually(lambda: "accepted" in b.cli("follows", "list", "--as", "bea").stdout, what="bea's approval")
+    a.cli("peer", "add", b.domain)
+    b.cli("peer", "add", a.domain)
+    figure = publish_figure(a, "ana", "loyers")
+    eventually(lambda: b.cli("figure", "show", figure, check=False).returncode == 0, what="the figure on B")
+    b.cli("like", "--as", "bea", figure)
+    return figure
