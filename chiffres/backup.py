@@ -12,8 +12,8 @@ What is exported: the tables in :data:`EXPORTED`, in an order that satisfies the
 federate again, since peers cache public keys by id), accounts, tokens (hashes only), moderators, follows, relay
 subscriptions, the outbox and local objects (ids and collections stay what peers have seen), what was received
 (inbox activities and items, remote objects, reactions), figures and their versions, claims, trust, known domains,
-domain blocks and reports, consensus and its history, peers' summaries, relay bookkeeping, requests and the
-reciprocity ledger.
+domain blocks and reports, consensus and its history, peers' summaries and the last ones sent to them, relay
+bookkeeping, requests and the reciprocity ledger.
 
 What is not (:data:`DERIVED`): caches fetched again on demand (``remote_actors``, ``remote_keys``), in-flight work
 and its bookkeeping, which belongs to the queue that is not moved (``deliveries``, ``hosts``, ``consensus_pending``,
@@ -72,6 +72,7 @@ EXPORTED: tuple[str, ...] = (
     "consensus",
     "consensus_history",
     "summaries",
+    "shared_summaries",
     "relays",
     "requests",
     "reciprocity_events",
