@@ -9,7 +9,12 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def eventually(probe: Callable[[], T], *, timeout: float = 30, interval: float = 0.25, what: str = "") -> T:
+#: Long enough for a delivery that failed once (a peer slow to answer on a loaded machine) to be tried again:
+#: ``fedi.retry`` waits 30 s ± 25 % before the second attempt. A probe that holds returns at once.
+TIMEOUT = 60.0
+
+
+def eventually(probe: Callable[[], T], *, timeout: float = TIMEOUT, interval: float = 0.25, what: str = "") -> T:
     """Call ``probe`` until it returns something truthy; fail with ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     last: T = probe()
