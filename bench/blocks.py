@@ -7,16 +7,14 @@ Run from the repository root: ``python -m bench.blocks``; ``make bench`` runs it
 
 from __future__ import annotations
 
-import asyncio
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bench.embedded import on_embedded
 from bench.federation import create_database
 from fedi.database import Pool, create_pool
-from fedi.embedded import EmbeddedPostgres
 from ledger.claims import trust_levels
 
 DOMAINS = 20_000
@@ -61,7 +59,7 @@ async def _bench(pool: Pool) -> None:
         )
 
 
-async def _run(admin_url: str) -> None:
+async def _run(admin_url: str, workdir: Path) -> None:
     pool = await create_pool(await create_database(admin_url, "blocks"), min_size=1, max_size=2)
     try:
         await _bench(pool)
@@ -70,13 +68,7 @@ async def _run(admin_url: str) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="chiffres-bench-blocks-") as directory:
-        embedded = EmbeddedPostgres(Path(directory))
-        admin_url = embedded.start()
-        try:
-            asyncio.run(_run(admin_url))
-        finally:
-            embedded.stop()
+    on_embedded("blocks", _run)
 
 
 if __name__ == "__main__":

@@ -25,11 +25,11 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from actors import store
+from bench.embedded import on_embedded
 from bench.federation import create_database
 from chiffres.app import build_app, federation
 from fedi.config import Settings
 from fedi.database import create_pool
-from fedi.embedded import EmbeddedPostgres
 from fedi.instance import Instance
 from fedi.urls import Urls
 from ledger.publication import Publisher
@@ -165,13 +165,7 @@ async def run(admin_url: str) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="chiffres-bench-pages-") as directory:
-        embedded = EmbeddedPostgres(Path(directory))
-        admin_url = embedded.start()
-        try:
-            asyncio.run(run(admin_url))
-        finally:
-            embedded.stop()
+    on_embedded("pages", lambda admin_url, workdir: run(admin_url))
 
 
 if __name__ == "__main__":

@@ -36,7 +36,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections import Counter
@@ -53,6 +52,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from actors import store
+from bench.embedded import on_embedded
 from bench.federation import (
     Helper,
     actor_document,
@@ -71,7 +71,6 @@ from consensus.rows import rows_of
 from consensus.vocabulary import Claim, Kind, Policy
 from fedi.config import Settings
 from fedi.database import connect
-from fedi.embedded import EmbeddedPostgres
 from fedi.instance import Instance
 from fedi.signatures import sign_cavage
 from ledger.publication import Publisher
@@ -496,13 +495,7 @@ async def run(admin_url: str, workdir: Path) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="chiffres-bench-scale-") as directory:
-        embedded = EmbeddedPostgres(Path(directory))
-        admin_url = embedded.start()
-        try:
-            asyncio.run(run(admin_url, Path(directory)))
-        finally:
-            embedded.stop()
+    on_embedded("scale", run)
 
 
 if __name__ == "__main__":

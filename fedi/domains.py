@@ -8,6 +8,8 @@ character of a host name. Host names here are lower case and carry a port only i
 
 from __future__ import annotations
 
+import functools
+
 _ADDRESS = "'^[0-9.]+(:[0-9]+)?$'"  # an IPv4 address (and port): nothing is under it
 
 
@@ -32,6 +34,13 @@ def known_under_blocks() -> str:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _deepest(domains: frozenset[str]) -> int:
+    """How many labels the longest of ``domains`` has: counted once per set of blocks (a frozenset keeps its hash),
+    not once per request that asks whether its host is blocked."""
+    return max((domain.count(".") for domain in domains), default=0) + 1
+
+
 def covering(host: str, domains: frozenset[str]) -> str | None:
     """The domain of ``domains`` that ``host`` is, or is under; None when there is none.
 
@@ -40,8 +49,7 @@ def covering(host: str, domains: frozenset[str]) -> str | None:
     name = host.lower()
     if name.replace(".", "").replace(":", "").isdigit():  # an IPv4 address (and port): nothing is under it
         return name if name in domains else None
-    deepest = max((domain.count(".") for domain in domains), default=0) + 1
-    labels = name.rsplit(".", deepest)
+    labels = name.rsplit(".", _deepest(domains))
     for start in range(len(labels) - 1, -1, -1):
         suffix = ".".join(labels[start:]) if start else name
         if suffix in domains:

@@ -14,12 +14,13 @@ and the inbox deduplicates deliveries on it.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
+
+from fedi import documents
 
 __all__ = [
     "ADDRESS_PROPERTIES",
@@ -191,10 +192,11 @@ class Activity(Node):
 
 
 def load_activity(body: bytes | str) -> Activity:
-    """Parse an inbox body and normalise it; bad JSON is a malformed activity too."""
+    """Parse an inbox body as the inbox does (``fedi.documents``) and normalise it; bad JSON is a malformed activity
+    too."""
     try:
-        document = json.loads(body, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as error:
+        document = documents.loads(body)
+    except ValueError as error:
         raise MalformedActivity(f"the body is not valid JSON: {error}") from None
     return normalise_activity(document)
 
@@ -356,10 +358,6 @@ def _is_http_url(value: str) -> bool | None:
     except ValueError:
         return None
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _freeze(value: Any) -> Any:

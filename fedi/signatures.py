@@ -256,7 +256,8 @@ async def verify_request(
         if claim.verified_by(key):
             return VerifiedSignature(claim.key_id, info.owner, claim.scheme, claim.created)
         problem = InvalidSignature(f"the signature does not verify with key {claim.key_id}")
-    raise problem or InvalidSignature(f"the signature does not verify with key {claim.key_id}")
+    assert problem is not None  # each pass sets it or returns
+    raise problem
 
 
 def _require_aware(now: datetime) -> None:
