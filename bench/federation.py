@@ -55,6 +55,7 @@ from actors import notes, store
 from actors.actor import Actor
 from chiffres import server
 from chiffres.app import federation, job_handlers
+from chiffres.reads import BufferedH11
 from fedi.config import Settings
 from fedi.database import connect, ensure_database
 from fedi.embedded import EmbeddedPostgres, database_url
@@ -177,6 +178,7 @@ def uvicorn_server(app: Starlette, port: int) -> uvicorn.Server:
         access_log=False,
         proxy_headers=True,
         server_header=False,
+        http=BufferedH11,
     )
     return uvicorn.Server(config)
 

@@ -23,6 +23,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from chiffres import identity
+from chiffres.reads import BufferedH11
 from fedi.config import Settings
 from fedi.database import Connection, Database, DatabaseUnavailable, open_database
 from fedi.heap import Heap, map_large_blocks, trimmer
@@ -143,6 +144,7 @@ async def serve(
         access_log=False,
         proxy_headers=True,
         server_header=False,
+        http=BufferedH11,
         # Senders keep connections to us open and reuse them: activityrelay pushes a second activity on the
         # connection of the first and drops it, unretried, when we closed that connection after uvicorn's 5 s.
         # 75 s is nginx's default, what Mastodon's senders meet in front of most servers.

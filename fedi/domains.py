@@ -9,8 +9,14 @@ character of a host name. Host names here are lower case and carry a port only i
 from __future__ import annotations
 
 import functools
+import re
+from urllib.parse import urlsplit
 
-_ADDRESS = "'^[0-9.]+(:[0-9]+)?$'"  # an IPv4 address (and port): nothing is under it
+_ADDRESS = "'^[0-9.]+(:[0-9]+)?$'"
+#: A plain http(s) URL, its host (and port) as group 1: what ``urlsplit`` reads the same way, without it.
+PLAIN_URL = re.compile(
+    r"(?i:https?)://([A-Za-z0-9.-]+(?::[0-9]*)?)(?:[/?#]|\Z)", re.ASCII
+)  # an IPv4 address (and port): nothing is under it
 
 
 def under(host: str, domain: str) -> str:
@@ -32,6 +38,17 @@ def known_under_blocks() -> str:
         f" ON reverse(d.domain) ~>=~ {start} AND reverse(d.domain) ~<~ ({start} || '~')"
         f" WHERE d.domain !~ {_ADDRESS}"
     )
+
+
+def host_of(url: str) -> str:
+    """The lower-case host (and port) of ``url``, as ``urlsplit(url).netloc.lower()`` gives it (``ValueError``
+    when it cannot split it). A plain URL (``http(s)://``, a host of letters, digits, dots and dashes, an optional
+    port, then the end or ``/ ? #``) is read by one match: an inbox POST asks for the hosts of its activity's id,
+    its actor and its key."""
+    plain = PLAIN_URL.match(url)
+    if plain is not None:
+        return plain.group(1).lower()
+    return urlsplit(url).netloc.lower()
 
 
 @functools.lru_cache(maxsize=8)

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fedi import documents
+from fedi.domains import PLAIN_URL
 
 __all__ = [
     "ADDRESS_PROPERTIES",
@@ -60,6 +61,8 @@ _LINK_TYPES = frozenset({"Link", "Mention", "Hashtag"})
 _PUBLIC_SPELLINGS = frozenset({"Public", "as:Public", PUBLIC})
 # Real activities nest a few levels; the limit keeps hostile input from exhausting the stack.
 _MAX_DEPTH = 32
+# What the checks take for a JSON object: a parsed one, or one frozen by ``_frozen``.
+_MAPS = (dict, MappingProxyType)
 #: The longest id or reference, in UTF-8 bytes: real ones are under 200.
 MAX_ID_BYTES = 1024
 
@@ -203,7 +206,7 @@ def load_activity(body: bytes | str) -> Activity:
 
 def normalise_activity(document: object) -> Activity:
     """Check and normalise an incoming activity."""
-    data = normalise(document)
+    data = _frozen(document)
     _check_url(data.get("id"), "id", required=True)
     if not data.get("type"):
         raise MalformedActivity("the activity has no type")
@@ -214,14 +217,14 @@ def normalise_activity(document: object) -> Activity:
         raise MalformedActivity("an activity with several actors is not supported")
     _check_url(actors[0], "actor", required=True)
     _check_node(data, depth=0)
-    return Activity(_freeze(data))
+    return Activity(data)
 
 
 def normalise_object(document: object) -> Node:
     """Check and normalise an object (fetched, or embedded in an activity)."""
-    data = normalise(document)
+    data = _frozen(document)
     _check_node(data, depth=0)
-    return Node(_freeze(data))
+    return Node(data)
 
 
 def normalise(document: object) -> dict[str, Any]:
@@ -232,30 +235,41 @@ def normalise(document: object) -> dict[str, Any]:
     """
     if not isinstance(document, dict):
         raise MalformedActivity("an activity must be a JSON object")
-    return _normalise_object(document, depth=0)
+    normalised: dict[str, Any] = _normalise_object(document, 0, list, dict)
+    return normalised
 
 
-def _normalise_object(document: Mapping[str, Any], depth: int) -> dict[str, Any]:
+def _frozen(document: object) -> Mapping[str, Any]:
+    """What ``normalise`` gives, made read-only as it is made (maps, and tuples for lists): one copy, not two."""
+    if not isinstance(document, dict):
+        raise MalformedActivity("an activity must be a JSON object")
+    frozen: Mapping[str, Any] = _normalise_object(document, 0, tuple, MappingProxyType)
+    return frozen
+
+
+def _normalise_object(
+    document: Mapping[str, Any], depth: int, sequence: Callable[..., Any], mapping: Callable[..., Any]
+) -> Any:
     if depth > _MAX_DEPTH:
         raise MalformedActivity("the document is nested too deeply")
     result: dict[str, Any] = {}
     for key, raw in document.items():
-        value = _normalise_value(as_list(raw) if key in LIST_PROPERTIES else raw, depth + 1)
+        value = _normalise_value(as_list(raw) if key in LIST_PROPERTIES else raw, depth + 1, sequence, mapping)
         if key == "type":
-            value = [_short_type(kind) for kind in value]
+            value = sequence(_short_type(kind) for kind in value)
         elif key in ADDRESS_PROPERTIES:
-            value = [PUBLIC if isinstance(item, str) and item in _PUBLIC_SPELLINGS else item for item in value]
+            value = sequence(PUBLIC if isinstance(item, str) and item in _PUBLIC_SPELLINGS else item for item in value)
         result[key] = value
-    return result
+    return mapping(result)
 
 
-def _normalise_value(value: Any, depth: int) -> Any:
+def _normalise_value(value: Any, depth: int, sequence: Callable[..., Any], mapping: Callable[..., Any]) -> Any:
     if isinstance(value, dict):
-        return _normalise_object(value, depth)
+        return _normalise_object(value, depth, sequence, mapping)
     if isinstance(value, list):
         if depth > _MAX_DEPTH:
             raise MalformedActivity("the document is nested too deeply")
-        return [_normalise_value(item, depth + 1) for item in value]
+        return sequence([_normalise_value(item, depth + 1, sequence, mapping) for item in value])
     return value
 
 
@@ -280,7 +294,7 @@ def _check_node(data: Mapping[str, Any], depth: int) -> None:
             check(value, key)
     if depth < _MAX_DEPTH:
         for embedded in as_list(data.get("object")):
-            if isinstance(embedded, dict):
+            if isinstance(embedded, _MAPS):
                 _check_node(embedded, depth + 1)
 
 
@@ -289,7 +303,7 @@ def _check_references(value: object, key: str) -> None:
         if isinstance(item, str) and item:
             _check_length(item, key)
             continue
-        if isinstance(item, dict) and ((ident := id_of(item)) is not None or key in _ANONYMOUS_REFERENCES):
+        if isinstance(item, _MAPS) and ((ident := id_of(item)) is not None or key in _ANONYMOUS_REFERENCES):
             if ident is not None:
                 _check_length(ident, key)
             continue
@@ -297,7 +311,7 @@ def _check_references(value: object, key: str) -> None:
 
 
 def _check_items(value: object, key: str) -> None:
-    if not all(isinstance(item, dict | str) for item in as_list(value)):
+    if not all(isinstance(item, (*_MAPS, str)) for item in as_list(value)):
         raise MalformedActivity(f"`{key}` must hold objects or links")
 
 
@@ -309,7 +323,7 @@ def _check_text(value: object, key: str) -> None:
 def _check_language_map(value: object, key: str) -> None:
     if value is None:
         return
-    if not isinstance(value, dict) or not all(isinstance(text, str) for text in value.values()):
+    if not isinstance(value, _MAPS) or not all(isinstance(text, str) for text in value.values()):
         raise MalformedActivity(f"`{key}` must map language tags to strings")
 
 
@@ -352,20 +366,18 @@ def _check_length(value: str, key: str) -> None:
 @functools.lru_cache(maxsize=1024)
 def _is_http_url(value: str) -> bool | None:
     """Whether ``value`` is an absolute http(s) URL (None: not a URL at all). Kept for the strings that come back:
-    an actor's id is checked in each of its activities, and an activity's own id twice."""
+    an actor's id is checked in each of its activities, and an activity's own id twice.
+
+    A plain URL (``fedi.domains.PLAIN_URL``) is one without asking ``urlsplit``, which would say the same: an
+    activity's id is new each time, so the cache never holds it.
+    """
+    if PLAIN_URL.match(value):
+        return True
     try:
         parts = urlsplit(value)
     except ValueError:
         return None
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-
-
-def _freeze(value: Any) -> Any:
-    if isinstance(value, dict):
-        return MappingProxyType({key: _freeze(item) for key, item in value.items()})
-    if isinstance(value, list):
-        return tuple(_freeze(item) for item in value)
-    return value
 
 
 def _thaw(value: Any) -> Any:

@@ -18,12 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fedi.domains import host_of
 from fedi.fetch import FetchError
 from fedi.keys import ed25519_from_multibase
 from fedi.normalise import Activity, MalformedActivity, Node, normalise_activity, normalise_object
 from fedi.proofs import ProofError, proof_of, verify
 from fedi.signatures import KeyUnavailable
-from inbox.remote import RemoteActors, host_of
+from inbox.remote import RemoteActors
 from ledger.claims import Authenticity
 
 

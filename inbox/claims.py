@@ -15,13 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 from actors import store
+from fedi.domains import host_of
 from fedi.normalise import Activity, MalformedActivity, Node, normalise_activity
 from figures import claims as reading
 from figures.claims import ClaimedValue
 from inbox.authenticity import Established, establish, impersonation
 from inbox.processor import Context
 from inbox.relay import Relayer
-from inbox.remote import host_of
 from inbox.timestamps import claim_time
 from ledger import claims
 from ledger.publication import StoredFigure, stored

@@ -17,12 +17,13 @@ from actors import store
 from fedi import documents
 from fedi.bodies import BodyTooLarge, read_capped
 from fedi.database import JsonText
+from fedi.domains import host_of
 from fedi.instance import Instance
 from fedi.normalise import Activity, MalformedActivity, normalise_activity
 from fedi.responses import json_response, problem
 from fedi.signatures import KeyCache, SignatureError, SignedRequest, verify_request
 from inbox.intake import Intake, Received
-from inbox.remote import KeyGone, RemoteActors, host_of
+from inbox.remote import KeyGone, RemoteActors
 
 logger = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 
+from fedi.domains import host_of
 from fedi.normalise import Activity, Node
 from figures.claims import publication
 from figures.note import FigureRejected, contributor_of_note, figure_of_note
 from inbox.processor import Context
-from inbox.remote import host_of
 from inbox.timestamps import claim_time, timestamp
 from ledger import claims
 from ledger.publication import save

@@ -10,9 +10,9 @@ from __future__ import annotations
 import html
 import re
 
+from fedi.domains import host_of
 from fedi.normalise import Activity
 from inbox.processor import Context
-from inbox.remote import host_of
 from ledger import reports
 
 _TAG = re.compile(r"<[^>]{0,1000}>")

@@ -11,13 +11,14 @@ from actors import follows, relays, store
 from actors.outbox import activity as new_activity
 from actors.outbox import publish
 from fedi import queue
+from fedi.domains import host_of
 from fedi.normalise import Activity
 from inbox import claims as claims_in
 from inbox import figures as received_figures
 from inbox import flags
 from inbox import requests as requests_in
 from inbox.processor import Context, Handler
-from inbox.remote import ActorUnavailable, host_of
+from inbox.remote import ActorUnavailable
 from inbox.timestamps import claim_time, timestamp
 from ledger import joining, peers
 from ledger.claims import CONSENSUS

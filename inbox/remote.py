@@ -13,11 +13,11 @@ from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from actors import store
 from actors.actor import Actor
 from fedi.database import Pool
+from fedi.domains import host_of
 from fedi.fetch import Fetcher, FetchError, Signer
 from fedi.normalise import MAX_ID_BYTES
 from fedi.signatures import KeyUnavailable, PublicKeyInfo
@@ -60,15 +60,11 @@ class RemoteActor:
 
     @property
     def domain(self) -> str:
-        return urlsplit(self.uri).netloc.lower()
+        return host_of(self.uri)
 
     @property
     def handle(self) -> str:
         return f"{self.preferred_username or '?'}@{self.domain}"
-
-
-def host_of(url: str) -> str:
-    return urlsplit(url).netloc.lower()
 
 
 def _types(document: JSON) -> set[str]:

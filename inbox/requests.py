@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from actors import store
 from actors.actor import Actor, ActorError
+from fedi.domains import host_of
 from fedi.normalise import Activity, Node
 from figures.figure import FigureValidationError
 from figures.note import FigureRejected, contributor_of_note, figure_of_note
@@ -23,7 +24,6 @@ from figures.numbers import Lang
 from figures.request_text import ASKING_TAGS, Answer, read_answer, read_asking
 from figures.units import Unit, compatible, convert, unit_from_code
 from inbox.processor import Context
-from inbox.remote import host_of
 from ledger import pinned
 from ledger.publication import Publisher
 from ledger.requests import Requests, Wanted, contributor_of

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from fedi.database import Pool
-from fedi.domains import covering
+from fedi.domains import covering, host_of
 from ledger import blocks
 
 Refusal = tuple[int, str]
@@ -51,7 +50,7 @@ class Suspension:
         """The host of ``url`` when it is suspended here, itself or a domain above it, else None (also for a URL too
         broken to have a host)."""
         try:
-            host = urlsplit(url).netloc.lower()
+            host = host_of(url)
         except ValueError:
             return None
         await self._fresh()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+from urllib.parse import urlsplit
+
 import pytest
 
 from fedi.database import Pool
-from fedi.domains import covering, under
+from fedi.domains import PLAIN_URL, covering, host_of, under
 
 CASES = [
     ("spam.example", "spam.example", True),
@@ -36,3 +39,31 @@ def test_a_host_of_many_labels_is_looked_at_only_as_deep_as_the_blocks() -> None
     host = "a." * 100_000 + "spam.example"
     assert covering(host, frozenset({"spam.example"})) == "spam.example"
     assert covering(host, frozenset({"ham.example", "x.y.z.example"})) is None
+
+
+def _url_like(rng: random.Random) -> str:
+    """Strings near a URL: odd schemes, brackets, user parts, spaces, controls, ports, non-ASCII."""
+    start = rng.choice(["http://", "https://", "HTTPS://", "hTtP://", "http:/", "https:", "", "ftp://", " https://"])
+    return start + "".join(rng.choice("hHtTpPsS:/.-?#@[]a1Z \t\n\r\x00é%0") for _ in range(rng.randint(0, 14)))
+
+
+def test_the_host_of_a_url_is_what_urlsplit_reads_for_any_string() -> None:
+    """``host_of`` reads plain URLs without ``urlsplit``: it must agree with it everywhere, errors included."""
+    rng = random.Random(20261201)
+
+    def split(url: str) -> str:
+        try:
+            return urlsplit(url).netloc.lower()
+        except ValueError:
+            return "ValueError"
+
+    def ours(url: str) -> str:
+        try:
+            return host_of(url)
+        except ValueError:
+            return "ValueError"
+
+    urls = [_url_like(rng) for _ in range(50_000)]
+    urls += ["https://Mastodon.Social/users/a", "http://localhost:8000/inbox", "https://[::1]:8/x", "https://a@b/"]
+    assert [url for url in urls if ours(url) != split(url)] == []
+    assert sum(PLAIN_URL.match(url) is not None for url in urls) > 2_000, "the fast path is taken"

@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -178,3 +179,88 @@ def test_the_format_is_a_setting() -> None:
     assert config.load({}).log_format is None
     with pytest.raises(config.ConfigError, match="CHIFFRES_LOG_FORMAT"):
         config.load({"CHIFFRES_LOG_FORMAT": "xml"})
+
+
+@pytest.fixture
+def served_stream() -> Iterator[io.StringIO]:
+    """The root logger as ``chiffres serve`` leaves it: our JSON handler alone, writing to a stream."""
+    root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
+    for handler in saved:
+        root.removeHandler(handler)
+    stream = io.StringIO()
+    logs.configure(stream, form="json", level=logging.INFO)
+    yield stream
+    for handler in root.handlers[:]:
+        root.removeHandler(handler)
+    for handler in saved:
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+def test_the_access_line_made_without_a_record_is_the_one_logging_makes() -> None:
+    fields: dict[str, object] = {
+        "method": "POST",
+        "path": '/inbox"\n',
+        "status": 202,
+        "duration_ms": 1.3,
+        "client": "192.0.2.1",
+    }
+    record = logging.LogRecord("access", logging.INFO, __file__, 0, "%s %s", ("POST", "/inbox"), None)
+    record.created = 1_764_561_600.25
+    record.request_id = "0123456789abcdef01234567"
+    record.access = fields
+    formatter = logs.JsonFormatter()
+    direct = formatter.access_line(record.created, "POST /inbox", "0123456789abcdef01234567", fields)
+    assert direct == formatter.format(record)
+    assert json.loads(direct)["time"] == "2025-12-01T04:00:00.250+00:00"
+
+
+async def test_a_served_instances_lines_are_written_together_at_the_end_of_the_loops_pass(
+    client: httpx.AsyncClient, served_stream: io.StringIO
+) -> None:
+    response = await client.get("/items/7")
+    logging.getLogger("tests.work").info("after")
+    assert not served_stream.getvalue().endswith('"after"}\n'), "the last line waits for the end of the pass"
+    await asyncio.sleep(0)
+    work, access, after = _lines(served_stream)[-3:]
+    assert work["message"] == "working on 7"
+    assert (access["logger"], access["path"], access["status"]) == ("access", "/items/7", 200)
+    assert access["request_id"] == work["request_id"] == response.headers["x-request-id"]
+    assert str(access["message"]).startswith("GET /items/7 200 ")
+    assert after["message"] == "after"
+
+
+def test_a_line_logged_outside_an_event_loop_is_written_at_once(served_stream: io.StringIO) -> None:
+    logging.getLogger("tests.work").warning("from a thread")
+    assert json.loads(served_stream.getvalue().splitlines()[-1])["message"] == "from a thread"
+    thread = threading.Thread(target=lambda: logging.getLogger("tests.work").warning("from another thread"))
+    thread.start()
+    thread.join()
+    assert json.loads(served_stream.getvalue().splitlines()[-1])["message"] == "from another thread"
+
+
+async def test_flushing_writes_what_waits_as_logging_does_at_exit(served_stream: io.StringIO) -> None:
+    logging.getLogger("tests.work").info("last words")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert json.loads(served_stream.getvalue().splitlines()[-1])["message"] == "last words"
+
+
+async def test_another_handler_beside_ours_gets_the_access_records_as_logging_makes_them(
+    client: httpx.AsyncClient, served_stream: io.StringIO
+) -> None:
+    seen = io.StringIO()
+    beside = logging.StreamHandler(seen)
+    beside.setFormatter(logs.JsonFormatter())
+    beside.addFilter(logs.RequestIds())
+    logging.getLogger().addHandler(beside)
+    try:
+        response = await client.get("/items/8")
+    finally:
+        logging.getLogger().removeHandler(beside)
+    await asyncio.sleep(0)
+    theirs = [json.loads(line) for line in seen.getvalue().splitlines() if '"access"' in line]
+    ours = [json.loads(line) for line in served_stream.getvalue().splitlines() if '"access"' in line]
+    assert [line["request_id"] for line in theirs] == [line["request_id"] for line in ours]
+    assert ours[-1]["request_id"] == response.headers["x-request-id"]

@@ -8,9 +8,11 @@ import json
 import random
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
+import fedi.normalise as normalise_module
 from fedi.normalise import (
     PUBLIC,
     Activity,
@@ -359,3 +361,28 @@ def test_random_documents_raise_only_malformed_activity() -> None:
             assert isinstance(node.content, str | None)
             assert all(isinstance(ident, str) for ident in node.recipients + node.refs("tag"))
             node.to_json()
+
+
+def test_an_http_url_is_told_as_urlsplit_tells_it_for_any_string() -> None:
+    """``_is_http_url`` takes plain URLs without ``urlsplit``: it must say what it said with it, everywhere."""
+    rng = random.Random(20261201)
+
+    def with_urlsplit(value: str) -> bool | None:
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            return None
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+    starts = ["http://", "https://", "HTTPS://", "hTtP://", "http:/", "https:", "", "ftp://", " https://", "\thttp://"]
+    values = [
+        rng.choice(starts)
+        + "".join(rng.choice("hHtTpPsS:/.-?#@[]a1Z \t\n\r\x00é%0") for _ in range(rng.randint(0, 14)))
+        for _ in range(50_000)
+    ]
+    wrong = []
+    for value in values:
+        normalise_module._is_http_url.cache_clear()
+        if normalise_module._is_http_url(value) != with_urlsplit(value):
+            wrong.append(value)
+    assert wrong == []

@@ -3,7 +3,7 @@ them to its followers, as it does other domains' claims."""
 
 from __future__ import annotations
 
-from inbox.remote import host_of
+from fedi.domains import host_of
 from ledger import claims
 from tests.inbox.conftest import World
 from tests.inbox.test_claim_ids import like, our_figure
