@@ -133,8 +133,7 @@ def build_app(fed: Federation) -> Starlette:
             500: site.server_error(pages),
         },
         middleware=[
-            Middleware(logs.AccessLog),
-            Middleware(metrics.RequestMetrics, traffic=observed.traffic),
+            Middleware(logs.AccessLog, answered=observed.traffic.answered),
             Middleware(Entrance, routes=inboxes),
             Middleware(RejectNul),
             Middleware(Languages, default=settings.language),

@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from fedi.rfc9421 import parse_dictionary, serialize_dictionary
 
 # Names are lower case: draft-cavage peers send both ``SHA-256`` (Mastodon) and ``sha-256`` (bovine).
-_HASHES = {"sha-256": "sha256", "sha-512": "sha512"}
+# The constructors themselves: ``hashlib.new(name)`` looks the name up in Python on every call.
+_HASHES = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}
 
 
 def digest_header(body: bytes) -> str:
@@ -27,7 +28,7 @@ def digest_header(body: bytes) -> str:
 
 def content_digest_header(body: bytes, algorithm: str = "sha-256") -> str:
     """The RFC 9530 ``Content-Digest`` value for ``body``."""
-    return serialize_dictionary({algorithm: hashlib.new(_HASHES[algorithm], body).digest()})
+    return serialize_dictionary({algorithm: _HASHES[algorithm](body).digest()})
 
 
 def parse_digest(value: str) -> dict[str, bytes]:
@@ -64,7 +65,7 @@ def body_matches(digests: Mapping[str, bytes], body: bytes) -> bool | None:
     if not known:
         return None
     for name in known:
-        expected = hashlib.new(_HASHES[name], body).digest()
+        expected = _HASHES[name](body).digest()
         if len(digests[name]) != len(expected):
             raise ValueError(f"{name} digest has {len(digests[name])} bytes, expected {len(expected)}")
         if digests[name] != expected:

@@ -58,11 +58,13 @@ def _deepest(domains: frozenset[str]) -> int:
     return max((domain.count(".") for domain in domains), default=0) + 1
 
 
+@functools.lru_cache(maxsize=4096)
 def covering(host: str, domains: frozenset[str]) -> str | None:
     """The domain of ``domains`` that ``host`` is, or is under; None when there is none.
 
     ``host`` comes from what a peer sent: only as many of its last labels are looked at as the deepest block has,
-    so a name of thousands of labels costs one split, not a copy per label."""
+    so a name of thousands of labels costs one split, not a copy per label. Kept per host and set of blocks: an
+    inbox POST asks twice (its actor's host and its key's), and the senders of a busy inbox come back."""
     name = host.lower()
     if name.replace(".", "").replace(":", "").isdigit():  # an IPv4 address (and port): nothing is under it
         return name if name in domains else None

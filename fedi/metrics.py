@@ -29,7 +29,7 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from fedi.database import SUSPECT, UNAVAILABLE, Connection, Pool
 from fedi.queue import queries_on
@@ -58,7 +58,7 @@ class Sources:
 
 @dataclass
 class Traffic:
-    """Counters of this process's requests; filled by :class:`RequestMetrics`."""
+    """Counters of this process's requests; filled by :meth:`answered`."""
 
     inboxes: frozenset[str]
     registry: CollectorRegistry = field(default_factory=lambda: CollectorRegistry(auto_describe=True))
@@ -78,6 +78,12 @@ class Traffic:
         )
         self._counters: dict[tuple[str, str | None, int], tuple[Counter, ...]] = {}
 
+    def answered(self, scope: Scope, status: int) -> None:
+        """Count an answered request (``fedi.logs.AccessLog`` calls this) under the route that served it, never
+        the raw path: a path per figure or per stranger's probe would make a series each, without bound."""
+        route = scope.get("route")  # set by Starlette's router (or the inbox door) on the scope we share with it
+        self.record(scope["method"], getattr(route, "path", None), status)
+
     def record(self, method: str, route: str | None, status: int) -> None:
         """Count one answer. The labelled series are looked up once and kept: ``labels()`` costs more than the
         increment, and there are few series (methods × route templates × status classes)."""
@@ -93,33 +99,6 @@ class Traffic:
         if method == "POST" and route in self.inboxes:
             found.append(self.inbox.labels(str(status)))
         return tuple(found)
-
-
-class RequestMetrics:
-    """Pure ASGI middleware counting each answer under the route that served it, never the raw path: a path per
-    figure or per stranger's probe would make a series each, without bound."""
-
-    def __init__(self, app: ASGIApp, traffic: Traffic) -> None:
-        self.app = app
-        self.traffic = traffic
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500  # what the client gets when the application raises before answering
-
-        async def noting(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, noting)
-        finally:
-            route = scope.get("route")  # set by Starlette's router on the scope we share with it
-            self.traffic.record(scope["method"], getattr(route, "path", None), status)
 
 
 class Metrics:

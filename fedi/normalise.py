@@ -254,6 +254,9 @@ def _normalise_object(
         raise MalformedActivity("the document is nested too deeply")
     result: dict[str, Any] = {}
     for key, raw in document.items():
+        if key not in LIST_PROPERTIES and not isinstance(raw, dict | list):  # a string, a number: as it is
+            result[key] = raw
+            continue
         value = _normalise_value(as_list(raw) if key in LIST_PROPERTIES else raw, depth + 1, sequence, mapping)
         if key == "type":
             value = sequence(_short_type(kind) for kind in value)

@@ -53,7 +53,8 @@ class Suspension:
             host = host_of(url)
         except ValueError:
             return None
-        await self._fresh()
+        if self._monotonic() >= self._expires:
+            await self._fresh()
         return host if covering(host, self._domains) else None
 
     async def refusal(self, sender: str, inbox_of: str | None) -> Refusal | None:

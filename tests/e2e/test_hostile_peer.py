@@ -124,6 +124,10 @@ def _accept_follows_of(m: RemoteServer, actor: RemoteActor, inbox: str) -> None:
             assert _post(actor, inbox, accept | {"object": follow}) == 202
 
 
+def _diagnosis(a: InstanceProcess, b: InstanceProcess) -> str:
+    return f"{a.diagnosis()}\n{b.diagnosis()}"
+
+
 def _setup(a: InstanceProcess, b: InstanceProcess, m: RemoteServer) -> tuple[str, str]:
     """The honest state: a members-only group on A with ana and bea, a figure endorsed by bea, peers, M's figure."""
     figure = endorsed_between_peers(a, b)
@@ -146,9 +150,13 @@ def _setup(a: InstanceProcess, b: InstanceProcess, m: RemoteServer) -> tuple[str
         "to": [PUBLIC, mgroup.followers],
     }
     assert _post(mgroup, f"{a.base}/inbox", create) == 202
-    eventually(lambda: a.cli("figure", "show", mfigure_id, check=False).returncode == 0, what="M's figure stored on A")
-    eventually(lambda: _settled(a) and _settled(b), what="A and B at rest")
-    eventually(lambda: a.rows("SELECT 1 FROM consensus"), what="A's consensus")
+    eventually(
+        lambda: a.cli("figure", "show", mfigure_id, check=False).returncode == 0,
+        what="M's figure stored on A",
+        explain=lambda: _diagnosis(a, b),
+    )
+    eventually(lambda: _settled(a) and _settled(b), what="A and B at rest", explain=lambda: _diagnosis(a, b))
+    eventually(lambda: a.rows("SELECT 1 FROM consensus"), what="A's consensus", explain=lambda: _diagnosis(a, b))
     return figure, mfigure_id
 
 
@@ -234,10 +242,18 @@ def _peer_with(a: InstanceProcess, m: RemoteServer) -> None:
     follow = eventually(lambda: m.received("POST", "/actor/inbox"), what="A's follow at M")[0].json()
     accept = {"@context": AS2, "id": f"{actor}/accepts/1", "type": "Accept", "actor": actor, "object": follow}
     assert _post(signer, f"{a.base}/actor/inbox", accept, key_id=key_id) == 202
-    eventually(lambda: "we follow\taccepted" in a.cli("peer", "list").stdout, what="M accepting A")
+    eventually(
+        lambda: "we follow\taccepted" in a.cli("peer", "list").stdout,
+        what="M accepting A",
+        explain=a.diagnosis,
+    )
     follow_back = {"@context": AS2, "id": f"{actor}/follows/1", "type": "Follow", "actor": actor}
     assert _post(signer, f"{a.base}/actor/inbox", follow_back | {"object": f"{a.base}/actor"}, key_id=key_id) == 202
-    eventually(lambda: "follows us\taccepted" in a.cli("peer", "list").stdout, what="A accepting M")
+    eventually(
+        lambda: "follows us\taccepted" in a.cli("peer", "list").stdout,
+        what="A accepting M",
+        explain=a.diagnosis,
+    )
 
 
 def _ours(
@@ -276,12 +292,21 @@ def test_a_malicious_instance_changes_nothing_on_honest_ones(
     figure, mfigure = _setup(a, b, m)
     _peer_with(a, m)
     a.cli("consensus", "recompute")
-    eventually(lambda: _settled(a) and _settled(b), what="A and B at rest after peering with M")
+    eventually(
+        lambda: _settled(a) and _settled(b),
+        what="A and B at rest after peering with M",
+        explain=lambda: _diagnosis(a, b),
+    )
     before = _ours(_snapshot(a), m, mfigure), _ours(_snapshot(b), m, mfigure)
     assert any(row[0] == figure for row in before[0]["consensus"]), "A computed a consensus of ana's figure"
 
     _burst(a, b, m, figure, mfigure)
-    eventually(lambda: _settled(a) and _settled(b), timeout=60, what="A and B at rest after the burst")
+    eventually(
+        lambda: _settled(a) and _settled(b),
+        timeout=60,
+        what="A and B at rest after the burst",
+        explain=lambda: _diagnosis(a, b),
+    )
     after = _ours(_snapshot(a), m, mfigure), _ours(_snapshot(b), m, mfigure)
     for side, (was, now) in zip("AB", zip(before, after, strict=True), strict=True):
         for name in was:

@@ -8,6 +8,7 @@ import asyncio
 import io
 import json
 import logging
+import random
 import re
 import sys
 import threading
@@ -264,3 +265,39 @@ async def test_another_handler_beside_ours_gets_the_access_records_as_logging_ma
     ours = [json.loads(line) for line in served_stream.getvalue().splitlines() if '"access"' in line]
     assert [line["request_id"] for line in theirs] == [line["request_id"] for line in ours]
     assert ours[-1]["request_id"] == response.headers["x-request-id"]
+
+
+def test_access_lines_made_without_a_record_escape_what_a_stranger_sent_as_logging_does() -> None:
+    formatter = logs.JsonFormatter()
+    rng = random.Random(7)
+    for _ in range(2_000):
+        fields: dict[str, object] = {
+            "method": rng.choice(["POST", "GET", 'P"O\\ST', "\x00é"]),
+            "path": "".join(rng.choice('ab/"\\\n\té\u2028\x7f') for _ in range(rng.randint(0, 12))),
+            "status": rng.choice([200, 202, 500]),
+            "duration_ms": round(rng.random() * rng.choice([1, 100, 1e6, 1e-6]), 1),
+            "client": rng.choice([None, "127.0.0.1", "::1"]),
+        }
+        record = logging.LogRecord(
+            "access", logging.INFO, __file__, 0, "%s %s", (fields["method"], fields["path"]), None
+        )
+        record.created = 1_764_561_600 + rng.random() * 1_000
+        request_id = rng.choice([None, "", "0123456789abcdef01234567"])
+        record.request_id = request_id
+        record.access = fields
+        direct = formatter.access_line(record.created, record.getMessage(), request_id, fields)
+        assert direct == formatter.format(record)
+
+
+async def test_the_access_log_tells_who_counts_requests_each_answer_and_a_crash_as_500() -> None:
+    answers: list[tuple[str, int]] = []
+    app = Starlette(
+        routes=_app().routes,
+        middleware=[Middleware(logs.AccessLog, answered=lambda scope, status: answers.append((scope["path"], status)))],
+    )
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="https://chiffres.test") as client:
+        await client.get("/items/1")
+        await client.get("/broken")
+        await client.get("/nowhere")
+    assert answers == [("/items/1", 200), ("/broken", 500), ("/nowhere", 404)]

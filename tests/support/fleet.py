@@ -58,17 +58,25 @@ def publish_figure(instance: InstanceProcess, author: str, group: str, **changes
 def endorsed_between_peers(a: InstanceProcess, b: InstanceProcess) -> str:
     """A members-only group ``loyers`` on A with ana, B's bea an approved member, A and B peers, a figure ana
     published that bea endorsed; returns the figure's id."""
+
+    def both() -> str:
+        return f"{a.diagnosis()}\n{b.diagnosis()}"
+
     a.cli("actor", "create", "loyers", "--group", "--visibility", "members")
     a.cli("actor", "create", "ana")
     b.cli("actor", "create", "bea")
     join(a, "ana", "loyers")
     b.cli("follow", "--as", "bea", f"loyers@{a.domain}")
-    eventually(lambda: "pending" in a.cli("follows", "list", "--pending").stdout, what="bea's request")
+    eventually(lambda: "pending" in a.cli("follows", "list", "--pending").stdout, what="bea's request", explain=both)
     a.cli("follows", "approve", "--all", "--as", "loyers")
-    eventually(lambda: "accepted" in b.cli("follows", "list", "--as", "bea").stdout, what="bea's approval")
+    eventually(
+        lambda: "accepted" in b.cli("follows", "list", "--as", "bea").stdout, what="bea's approval", explain=both
+    )
     a.cli("peer", "add", b.domain)
     b.cli("peer", "add", a.domain)
     figure = publish_figure(a, "ana", "loyers")
-    eventually(lambda: b.cli("figure", "show", figure, check=False).returncode == 0, what="the figure on B")
+    eventually(
+        lambda: b.cli("figure", "show", figure, check=False).returncode == 0, what="the figure on B", explain=both
+    )
     b.cli("like", "--as", "bea", figure)
     return figure

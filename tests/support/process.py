@@ -142,6 +142,29 @@ class InstanceProcess:
         """What the instance's database answers, read as an admin would with psql."""
         return asyncio.run(_query(self.env["CHIFFRES_DATABASE_URL"], sql))
 
+    def diagnosis(self) -> str:
+        """What a wait that timed out needs to say: the work not done yet and what the database is waiting on."""
+        queries = {
+            "inbox rows not processed": "SELECT id, type, actor, attempts, claimed_until, parked_at, outcome"
+            " FROM inbox_activities WHERE processed_at IS NULL ORDER BY id LIMIT 20",
+            "jobs": "SELECT entrypoint, status, count(*), min(created) FROM pgqueuer GROUP BY 1, 2",
+            "database sessions": "SELECT pid, application_name, state, wait_event_type, wait_event,"
+            " round(extract(epoch FROM now() - xact_start)::numeric, 1), left(query, 160) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'",
+            "locks not granted": "SELECT pid, locktype, mode, relation::regclass::text FROM pg_locks WHERE NOT granted",
+        }
+        lines = [f"{self.base}:"]
+        for title, sql in queries.items():
+            try:
+                found = self.rows(sql)
+            except Exception as error:  # the diagnosis of a failure must not fail
+                found = [(f"cannot read: {error}",)]
+            lines.append(f"  {title}: {len(found)}")
+            lines.extend(f"    {row}" for row in found)
+        lines.append("  log tail:")
+        lines.extend(f"    {line[:300]}" for line in self.log().splitlines()[-15:])
+        return "\n".join(lines)
+
 
 async def _query(url: str, sql: str) -> list[tuple[object, ...]]:
     connection = await connect(url)

@@ -14,13 +14,22 @@ T = TypeVar("T")
 TIMEOUT = 60.0
 
 
-def eventually(probe: Callable[[], T], *, timeout: float = TIMEOUT, interval: float = 0.25, what: str = "") -> T:
-    """Call ``probe`` until it returns something truthy; fail with ``what`` after ``timeout`` seconds."""
+def eventually(
+    probe: Callable[[], T],
+    *,
+    timeout: float = TIMEOUT,
+    interval: float = 0.25,
+    what: str = "",
+    explain: Callable[[], str] | None = None,
+) -> T:
+    """Call ``probe`` until it returns something truthy; fail with ``what`` after ``timeout`` seconds, and with what
+    ``explain`` says then (the state of the instances waited on), so that a wait that fails once says why."""
     deadline = time.monotonic() + timeout
     last: T = probe()
     while not last:
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or probe}; last: {last!r}")
+            why = f"\n{explain()}" if explain is not None else ""
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or probe}; last: {last!r}{why}")
         time.sleep(interval)
         last = probe()
     return last
