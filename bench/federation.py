@@ -430,7 +430,7 @@ def report_ingest(result: Ingest) -> None:
     print(f"  {CONNECTIONS} keep-alive connections; {ROUNDS} alternating slices, {DURATION:.0f} s per side")
     print(f"  bare Starlette 202 : {result.bare.rate:8.0f} requests/s   CPU: {shown(result.bare.cpu_shares())}")
     print(f"  signed ingest      : {result.signed.rate:8.0f} requests/s   CPU: {shown(result.signed.cpu_shares())}")
-    print(f"  ratio              : {ratio:8.2f}   (target >= 0.5)")
+    print(f"  ratio              : {ratio:8.3f}   (target >= 0.5)")
     print(f"  accepted / stored  : {result.accepted} / {result.stored}; answers other than 202: {errors or 'none'}")
 
 

@@ -117,7 +117,10 @@ class Node:
 
     @property
     def types(self) -> tuple[str, ...]:
-        return tuple(kind for kind in as_list(self.data.get("type")) if isinstance(kind, str))
+        kinds = self.data.get("type")
+        if type(kinds) is tuple and all(type(kind) is str for kind in kinds):  # as normalised: kept as it is
+            return kinds
+        return tuple(kind for kind in as_list(kinds) if isinstance(kind, str))
 
     def is_a(self, *types: str) -> bool:
         """Whether any of ``types`` is among the node's types (type arrays match by inclusion)."""
@@ -254,9 +257,13 @@ def _normalise_object(
         raise MalformedActivity("the document is nested too deeply")
     result: dict[str, Any] = {}
     for key, raw in document.items():
-        if key not in LIST_PROPERTIES and not isinstance(raw, dict | list):  # a string, a number: as it is
-            result[key] = raw
-            continue
+        if not isinstance(raw, dict | list):
+            if key not in LIST_PROPERTIES:  # a string, a number: as it is
+                result[key] = raw
+                continue
+            if isinstance(raw, str) and depth < _MAX_DEPTH and key not in ADDRESS_PROPERTIES:  # "Like", a context
+                result[key] = sequence([_short_type(raw) if key == "type" else raw])
+                continue
         value = _normalise_value(as_list(raw) if key in LIST_PROPERTIES else raw, depth + 1, sequence, mapping)
         if key == "type":
             value = sequence(_short_type(kind) for kind in value)

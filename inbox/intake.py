@@ -11,18 +11,25 @@ database being away is written again row by row, so that one bad row fails only 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 
-from fedi.database import Pool, is_unavailable
+from fedi.database import JsonText, Pool, is_unavailable
 
 MAX_BATCH = 200
 FLUSHERS = 2  # statements in flight at once: one commits while the next one fills
 
+# The rows travel as one JSON array that PostgreSQL takes apart: the activities are JSON text already (the bodies
+# as sent), so the batch is written around them, where six arrays made asyncpg look at every element of each in
+# Python (7.0 against 5.3 µs of CPU a row, in batches of 16).
 _INSERT = (
     "INSERT INTO inbox_activities (activity_id, actor, type, document, signer, delivered_to)"
-    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::text[])"
+    " SELECT r.activity_id, r.actor, r.type, r.document, r.signer, r.delivered_to"
+    " FROM jsonb_to_recordset($1::jsonb)"
+    " AS r(activity_id text, actor text, type text, document jsonb, signer text, delivered_to text)"
     " ON CONFLICT (activity_id, actor) DO NOTHING RETURNING activity_id, actor"
 )
+_STRING = json.encoder.encode_basestring
 
 
 @dataclass(frozen=True)
@@ -84,13 +91,18 @@ class Intake:
             new.discard(key)  # the same activity twice in one batch: the second is the duplicate
 
     async def _insert(self, rows: list[Received]) -> set[tuple[str | None, str]]:
-        found = await self._pool.fetch(
-            _INSERT,
-            [row.activity_id for row in rows],
-            [row.actor for row in rows],
-            [row.type for row in rows],
-            [row.document for row in rows],
-            [row.signer for row in rows],
-            [row.inbox_of for row in rows],
-        )
+        found = await self._pool.fetch(_INSERT, JsonText("[" + ", ".join(map(_row, rows)) + "]"))
         return {(record["activity_id"], record["actor"]) for record in found}
+
+
+def _row(row: Received) -> str:
+    """One row of the batch as a JSON object, the activity's own text (or its encoding) inside it."""
+    document = row.document.text if isinstance(row.document, JsonText) else json.dumps(row.document)
+    return (
+        f'{{"activity_id": {_text(row.activity_id)}, "actor": {_STRING(row.actor)}, "type": {_STRING(row.type)},'
+        f' "document": {document}, "signer": {_STRING(row.signer)}, "delivered_to": {_text(row.inbox_of)}}}'
+    )
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else _STRING(value)

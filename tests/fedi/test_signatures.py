@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
+from fedi import signatures
 from fedi.digest import body_matches, digest_header, parse_digest
 from fedi.keys import base58_decode
 from fedi.signatures import (
@@ -464,3 +466,44 @@ async def test_signature_header_spacing_is_tolerated(rsa_key: rsa.RSAPrivateKey)
     assert await verify(
         SignedRequest("POST", INBOX, dict(request.headers) | {"signature": spaced}, FOLLOW), alice(rsa_key)
     )
+
+
+def _cavage_by_expression(value: str) -> dict[str, str] | None:
+    """The Signature header as the regular expression alone reads it (None: malformed)."""
+    params: dict[str, str] = {}
+    pos = 0
+    while pos < len(value):
+        found = signatures._CAVAGE_PARAM.match(value, pos)
+        if found is None:
+            return None
+        name, quoted, bare = found.groups()
+        params[name.lower()] = bare.strip() if quoted is None else signatures._ESCAPE.sub(r"\1", quoted)
+        pos = found.end()
+    return params
+
+
+def test_the_plain_reading_of_a_signature_header_is_the_expressions_whenever_it_reads_one() -> None:
+    rng = random.Random(20261201)
+    headers = [
+        'keyId="https://a.example/users/b#main-key",algorithm="rsa-sha256",headers="(request-target) host date",'
+        'signature="' + "Ab+/" * 85 + 'AA=="'
+    ]
+    for _ in range(100_000):
+        if rng.random() < 0.3:
+            headers.append("".join(rng.choice('aK=", \t\\;x1') for _ in range(rng.randint(0, 20))))
+            continue
+        parts = []
+        for _ in range(rng.randint(1, 4)):
+            name = rng.choice(["keyId", "a", "HEADERS", "x1", "", "sig nature"])
+            text = "".join(rng.choice('ab ,=\\"\t') for _ in range(rng.randint(0, 6)))
+            space, quote = rng.choice(["", " ", "\t", "  "]), rng.choice(['"', '"', ""])
+            parts.append(f"{space}{name}{space}={space}{quote}{text}{quote}{space}")
+        headers.append(rng.choice([",", ", ", ",,"]).join(parts) + rng.choice(["", ",", " ,"]))
+    read = 0
+    for header in (header.strip() for header in headers):
+        plain = signatures._plain_cavage(header)
+        if plain is not None:
+            read += 1
+            assert plain == _cavage_by_expression(header), header
+    assert read > 2_000, "the plain reading is taken"
+    assert signatures._plain_cavage(headers[0]) is not None

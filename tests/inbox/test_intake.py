@@ -6,7 +6,7 @@ import asyncio
 
 import asyncpg
 
-from fedi.database import Pool
+from fedi.database import JsonText, Pool
 from inbox.intake import Intake, Received
 
 ACTOR = "https://remote.example/users/a"
@@ -35,3 +35,30 @@ async def test_a_row_the_database_refuses_fails_only_its_own_request(pool: Pool)
     assert outcomes[:5] == [True] * 5
     assert isinstance(outcomes[5], asyncpg.PostgresError)
     assert await pool.fetchval("SELECT count(*) FROM inbox_activities") == 5
+
+
+async def test_what_is_stored_is_what_was_sent_quotes_escapes_and_numbers_included(pool: Pool) -> None:
+    text = (
+        '{"id": "https://remote.example/likes/\\"q\\"", "type": "Like", "n": 1.50,'
+        ' "big": 123456789012345678901234567890, "s": "é\\n\\\\ \\u2028"}'
+    )
+    actor = 'https://remote.example/users/"quoted"\\back\u00e9'
+    received = Received('https://remote.example/likes/"q"', actor, "Like", JsonText(text), actor, "ana")
+    parsed = Received("https://remote.example/likes/parsed", ACTOR, "Like", {"id": "p", "e": "\u2028"}, ACTOR, None)
+    assert list(await asyncio.gather(Intake(pool).store(received), Intake(pool).store(parsed))) == [True, True]
+    row = await pool.fetchrow(
+        "SELECT activity_id, actor, type, document::text AS document, signer, delivered_to FROM inbox_activities"
+        " WHERE actor = $1",
+        actor,
+    )
+    assert row is not None
+    assert (row["activity_id"], row["signer"], row["delivered_to"]) == (
+        'https://remote.example/likes/"q"',
+        actor,
+        "ana",
+    )
+    assert row["document"] == await pool.fetchval("SELECT $1::text::jsonb::text", text)
+    assert await pool.fetchval("SELECT document FROM inbox_activities WHERE activity_id LIKE '%parsed'") == {
+        "id": "p",
+        "e": "\u2028",
+    }
