@@ -6,8 +6,8 @@ import asyncio
 
 import asyncpg
 
-from fedi.database import JsonText, Pool
-from inbox.intake import Intake, Received
+from fedi.database import JsonText, Pool, connect, is_unavailable
+from inbox.intake import FLUSHERS, Intake, Received
 
 ACTOR = "https://remote.example/users/a"
 
@@ -62,3 +62,31 @@ async def test_what_is_stored_is_what_was_sent_quotes_escapes_and_numbers_includ
         "id": "p",
         "e": "\u2028",
     }
+
+
+async def test_rows_waiting_behind_batches_whose_connections_died_go_on_fresh_connections(
+    pool: Pool, database_url: str
+) -> None:
+    """A batch that fails on a dead connection fails only its own rows: the rows waiting behind it are written on a
+    fresh connection, not on the dead one."""
+    intake = Intake(pool)
+    admin = await connect(database_url)
+    locked = admin.transaction()
+    await locked.start()
+    await admin.execute("LOCK TABLE inbox_activities IN EXCLUSIVE MODE")  # every INSERT waits behind it
+    first = [asyncio.create_task(intake.store(_like(n))) for n in range(100, 110)]
+    await asyncio.sleep(0.2)
+    second = [asyncio.create_task(intake.store(_like(n))) for n in range(110, 120)]
+    await asyncio.sleep(0.2)
+    waiting = [asyncio.create_task(intake.store(_like(n))) for n in range(120, 160)]
+    blocked = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    for _ in range(100):
+        if len(await admin.fetch(blocked)) == FLUSHERS:
+            break
+        await asyncio.sleep(0.05)
+    await admin.execute(f"SELECT pg_terminate_backend(pid) FROM ({blocked}) AS b")
+    await locked.rollback()
+    await admin.close()
+    in_flight = await asyncio.gather(*first, *second, return_exceptions=True)
+    assert all(isinstance(outcome, BaseException) and is_unavailable(outcome) for outcome in in_flight), in_flight
+    assert list(await asyncio.gather(*waiting)) == [True] * 40
