@@ -9,13 +9,15 @@ transaction as the store, so an accepted activity is never lost.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import cast
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from actors import store
 from fedi import documents
-from fedi.bodies import BodyTooLarge, read_capped
+from fedi.bodies import BodyTooLarge, receive_capped
 from fedi.database import JsonText
 from fedi.domains import host_of
 from fedi.instance import Instance
@@ -32,6 +34,22 @@ PROCESS = "inbox"
 _AUTHORED = ("Create", "Update", "Delete")
 # The answers to a stored activity, as ``json_response`` writes them, made once.
 _STORED = {True: b'{"status":"accepted"}', False: b'{"status":"duplicate"}'}
+
+
+class _Stored(Response):
+    """The 202 of a stored activity, with the headers of its two bodies made once: Starlette's ``Response`` works
+    them out for every answer."""
+
+    media_type = "application/json"
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        self.raw_headers = list(_STORED_HEADERS[cast(bytes, self.body)])
+
+
+_STORED_HEADERS = {
+    body: ((b"content-length", str(len(body)).encode()), (b"content-type", b"application/json"))
+    for body in _STORED.values()
+}
 
 
 def parse_body(body: bytes) -> object:
@@ -95,8 +113,9 @@ class InboxEndpoint:
             name is not None and found is not None and found.is_instance
         ):
             return problem(404, "no such actor")
+        headers = _headers(request)
         try:
-            body = await read_capped(request, MAX_BODY)
+            body = await receive_capped(request.receive, MAX_BODY, headers.get("content-length"))
         except BodyTooLarge:
             return problem(413, f"the body is over {MAX_BODY} bytes")
         except ClientDisconnect:
@@ -110,7 +129,7 @@ class InboxEndpoint:
         addressee = name or self._instance.urls.local_name(activity.object_id or "")  # a Follow via the shared inbox
         if refusal := await self._remote.suspension.refusal(activity.actor, addressee):
             return problem(*refusal)
-        signed = SignedRequest(request.method, self._public_url(request), _headers(request), body)
+        signed = SignedRequest(request.method, self._public_url(request), headers, body)
         try:
             verified = await verify_request(signed, self._remote.resolve_key, self._instance.clock(), self._keys)
         except KeyGone as error:
@@ -125,7 +144,7 @@ class InboxEndpoint:
         if reason:
             return problem(400, reason)
         stored = await self._store(activity, as_sent(body, document), verified.owner, name)
-        return Response(_STORED[stored], status_code=202, media_type="application/json")
+        return _Stored(_STORED[stored], status_code=202)
 
     def _public_url(self, request: Request) -> str:
         return signed_url(request, self._instance.urls.base)
