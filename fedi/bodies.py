@@ -17,25 +17,16 @@ class BodyTooLarge(Exception):
 
 
 async def read_capped(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """The request's body, read once from its ASGI messages (Starlette's stream, which keeps what it read for later
+    readers, cost 1.8 µs of every inbox POST; neither the inbox nor the API reads a body twice)."""
+    return await receive_capped(request.receive, limit, request.headers.get("content-length"))
 
 
 async def receive_capped(receive: Receive, limit: int, declared: str | None) -> bytes:
-    """The body of a request read from its ASGI messages, refused past ``limit`` as :func:`read_capped` refuses it.
-
-    For a caller that reads the body once and keeps it (the inbox): Starlette's stream, which remembers what it read
-    for later readers, cost 1.8 µs of every inbox POST. ``declared`` is the request's Content-Length, if any.
-    """
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    """A body read from its ASGI messages, refused past ``limit`` while it streams in. ``declared`` is the request's
+    Content-Length, if any: a value over the limit is refused before anything is read, and any other is ignored (a
+    lying or absent one changes nothing)."""
+    if declared is not None and _over(declared, limit):
         raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
@@ -52,3 +43,12 @@ async def receive_capped(receive: Receive, limit: int, declared: str | None) -> 
         chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _over(declared: str, limit: int) -> bool:
+    """Whether a Content-Length says more than ``limit``: ASCII digits only (``"²".isdigit()`` is true, and ``int``
+    refuses it), and a number too long to convert (``int`` refuses 4,301 digits) is over any limit."""
+    text = declared.strip()
+    if not (text.isascii() and text.isdigit()):
+        return False
+    return len(text.lstrip("0")) > len(str(limit)) or int(text) > limit

@@ -58,13 +58,24 @@ def _deepest(domains: frozenset[str]) -> int:
     return max((domain.count(".") for domain in domains), default=0) + 1
 
 
-@functools.lru_cache(maxsize=4096)
 def covering(host: str, domains: frozenset[str]) -> str | None:
     """The domain of ``domains`` that ``host`` is, or is under; None when there is none.
 
     ``host`` comes from what a peer sent: only as many of its last labels are looked at as the deepest block has,
     so a name of thousands of labels costs one split, not a copy per label. Kept per host and set of blocks: an
-    inbox POST asks twice (its actor's host and its key's), and the senders of a busy inbox come back."""
+    inbox POST asks twice (its actor's host and its key's), and the senders of a busy inbox come back. Only names
+    a host can have are kept (``MAX_HOST``): a Signature's keyId is as long as a header may be, and 4,096 of those
+    would hold tens of megabytes."""
+    if len(host) > MAX_HOST:
+        return _covering(host, domains)
+    return _kept(host, domains)
+
+
+#: The longest host name kept by ``covering``: 253 characters of DNS name, a colon and a port.
+MAX_HOST = 260
+
+
+def _covering(host: str, domains: frozenset[str]) -> str | None:
     name = host.lower()
     if name.replace(".", "").replace(":", "").isdigit():  # an IPv4 address (and port): nothing is under it
         return name if name in domains else None
@@ -74,3 +85,6 @@ def covering(host: str, domains: frozenset[str]) -> str | None:
         if suffix in domains:
             return suffix
     return None
+
+
+_kept = functools.lru_cache(maxsize=4096)(_covering)

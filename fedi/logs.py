@@ -40,6 +40,7 @@ access_logger = logging.getLogger("access")
 # One encoder for every line: ``json.dumps`` with options builds a new one per call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 _STRING = json.encoder.encode_basestring  # how _ENCODER writes a string
+_CONSTANTS = {None: "null", True: "true", False: "false"}
 
 
 class RequestIds(logging.Filter):
@@ -72,15 +73,18 @@ class JsonFormatter(logging.Formatter):
         return f"{self._stamp}.{int((created - second) * 1000):03d}+00:00"
 
     def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": self._time(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None)
+        if request_id:
+            entry["request_id"] = request_id
         access = getattr(record, "access", None)
-        entry = self._entry(
-            record.created,
-            record.levelname,
-            record.name,
-            record.getMessage(),
-            getattr(record, "request_id", None),
-            access if isinstance(access, dict) else None,
-        )
+        if isinstance(access, dict):
+            entry.update(access)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
@@ -97,29 +101,13 @@ class JsonFormatter(logging.Formatter):
             line += f', "request_id": {_STRING(request_id)}'
         return line + "".join(f", {_STRING(key)}: {_json(value)}" for key, value in fields.items()) + "}"
 
-    def _entry(
-        self,
-        created: float,
-        level: str,
-        name: str,
-        message: str,
-        request_id: str | None,
-        access: dict[str, object] | None,
-    ) -> dict[str, object]:
-        entry: dict[str, object] = {"time": self._time(created), "level": level, "logger": name, "message": message}
-        if request_id:
-            entry["request_id"] = request_id
-        if access:
-            entry.update(access)
-        return entry
-
 
 def _json(value: object) -> str:
     """``value`` as ``_ENCODER`` writes it, without building an encoder for the plain values of an access line."""
     if isinstance(value, str):
         return _STRING(value)
     if value is None or value is True or value is False:
-        return {None: "null", True: "true", False: "false"}[value]
+        return _CONSTANTS[value]
     if type(value) in (int, float):
         return repr(value)  # what json writes for finite numbers; an access line holds no other
     return _ENCODER.encode(value)

@@ -44,3 +44,16 @@ async def test_a_client_gone_before_the_end_of_its_body_is_told_apart() -> None:
     receive = _messages([{"type": "http.request", "body": b"ab", "more_body": True}, {"type": "http.disconnect"}])
     with pytest.raises(ClientDisconnect):
         await receive_capped(receive, 10, None)
+
+
+@pytest.mark.parametrize("declared", ["²", "٣", "9" * 5_000, " 11 ", "0" * 40 + "11"])
+async def test_a_content_length_no_number_reads_or_too_long_to_convert_is_not_a_crash(declared: str) -> None:
+    """``int`` refuses non-ASCII digits and numbers of over 4,300 digits: each must be ignored or refused as over."""
+    receive = _messages([{"type": "http.request", "body": b"ab", "more_body": False}])
+    try:
+        body = await receive_capped(receive, 10, declared)
+    except BodyTooLarge:
+        assert declared.strip().lstrip("0") in ("9" * 5_000, "11")
+    else:
+        assert body == b"ab"
+        assert not declared.strip().isascii()

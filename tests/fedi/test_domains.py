@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+import fedi.domains as domains_module
 from fedi.database import Pool
 from fedi.domains import PLAIN_URL, covering, host_of, under
 
@@ -67,3 +68,15 @@ def test_the_host_of_a_url_is_what_urlsplit_reads_for_any_string() -> None:
     urls += ["https://Mastodon.Social/users/a", "http://localhost:8000/inbox", "https://[::1]:8/x", "https://a@b/"]
     assert [url for url in urls if ours(url) != split(url)] == []
     assert sum(PLAIN_URL.match(url) is not None for url in urls) > 2_000, "the fast path is taken"
+
+
+def test_covering_keeps_host_names_but_not_a_strangers_header_length_strings() -> None:
+    blocks = frozenset({"spam.example"})
+    long_host = "a" * 10_000 + ".spam.example"
+    assert covering(long_host, blocks) == "spam.example"
+    assert covering("x.spam.example", blocks) == "spam.example"
+    kept = domains_module._kept.cache_info().currsize
+    covering("b" * 10_000 + ".example", blocks)
+    assert domains_module._kept.cache_info().currsize == kept, "a name longer than a host's is not kept"
+    covering("y.ham.example", blocks)
+    assert domains_module._kept.cache_info().currsize == kept + 1
