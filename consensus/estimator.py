@@ -28,6 +28,7 @@ from consensus.vocabulary import Policy
 MAD_TO_SIGMA = 1.4826
 SPREAD_SHARE = 0.25  # no domain holds more than this share of a figure's spread (see ``estimate``)
 ROBUST_STEPS = 3  # Huber reweightings from the weighted median to the robust centre
+COINCIDENCE = 0.05  # a tie to the digit less likely than this by chance cites a published figure (``_cited``)
 
 
 @dataclass
@@ -129,6 +130,7 @@ def estimate(lay: Layout, actor_w: Floats, policy: Policy, maturity: Floats | No
     spread_w = np.minimum(w_val, SPREAD_SHARE * group_sum(lay.gf, w_val, figures)[lay.gf])
     vscale = np.maximum(_scale(lay, est, w_val, robust, policy), _scale(lay, est, spread_w, robust, policy))
     zhat = _huber(lay, est, w_loc, robust, vscale, policy, _reach(lay, cw, sumw, maturity, policy), policy.huber_steps)
+    zhat = _cited(lay, est, w_loc, order, zhat, vscale, policy)
     share = np.where(sumw[lay.group] > 0, cw / np.where(sumw[lay.group] > 0, sumw[lay.group], 1.0), 0.0)
     effective = weight[lay.group] * share
     return Estimate(est, sumw, weight, loo, zhat, scale, total, effective, spread)
@@ -148,6 +150,68 @@ def _reach(lay: Layout, cw: Floats, sumw: Floats, maturity: Floats | None, polic
     own = np.where(lay.actor >= 0, maturity[np.maximum(lay.actor, 0)], 1.0)
     share = group_sum(lay.group, cw * own, lay.groups) / np.where(sumw > 0, sumw, 1.0)
     return np.asarray(policy.huber_k + (policy.location_k - policy.huber_k) * np.clip(share, 0.0, 1.0))
+
+
+def _cited(lay: Layout, est: Floats, w: Floats, order: Ints, zhat: Floats, scale: Floats, policy: Policy) -> Floats:
+    """The value two or more domains state to the digit, where such a figure is the consensus.
+
+    Independent measurements do not agree to six digits: when they do, they cite one published figure
+    (a census, a price list), and the figure is that number, not an average of it and the estimates around
+    it (measured on the Population data set of Wikipedia edits with census truth, tests/fixtures: error
+    rate at 1 % 0.349 without this rule, 0.336 with it, 0.346 for a plain median).  So when two or more
+    domains holding half the weight within ``tolerance`` of the averaged value claim one value identically,
+    at a grain fine enough that such a tie would arise by chance less than once in twenty
+    (``COINCIDENCE``; for temperatures in whole degrees it would not), the value is that one.  Half, not
+    merely the most: two accounts agreeing to the digit a few percent from the others must not move a
+    figure further than their weight would (without that bound 0.332 on the same data).  Sorted by
+    (figure, estimate), equal estimates are neighbours."""
+    live = order[w[order] > 0]
+    if not len(live):
+        return zhat
+    z, f = est[live], lay.gf[live]
+    new = np.ones(len(live), dtype=bool)
+    new[1:] = (f[1:] != f[:-1]) | (z[1:] != z[:-1])
+    run = np.cumsum(new) - 1
+    runs = int(run[-1]) + 1
+    rz, rf = z[new], f[new]
+    size = np.bincount(run, minlength=runs)
+    weight = group_sum(run, w[live], runs)
+    width = np.where(lay.log[rf], math.log1p(policy.tolerance), policy.tolerance * np.abs(zhat[rf]))
+    inside = np.abs(rz - zhat[rf]) <= width
+    near = group_sum(rf, weight * inside, lay.figures)
+    top = np.flatnonzero(inside & (size >= 2) & (weight >= 0.5 * near[rf]))
+    if not len(top):
+        return zhat
+    # Two runs can hold half each: the one nearer the averaged value is the figure.
+    top = top[np.lexsort((np.abs(rz[top] - zhat[rf[top]]), rf[top]))]
+    top = top[np.r_[True, rf[top][1:] != rf[top][:-1]]]
+    fig = rf[top]
+    value = rz[top].copy()
+    value[lay.log[fig]] = np.exp(value[lay.log[fig]])
+    step = grain(value)
+    step = np.where(lay.log[fig], step / np.abs(value), step)
+    domains = np.bincount(f, minlength=lay.figures)[fig]
+    # Chance that two of m honest estimates with spread s fall on the same step: m(m-1)/2 pairs, each
+    # step / (2 sqrt(pi) s) (the density of a difference of two normal errors at zero).
+    chance = domains * (domains - 1) / 2 * step / (2 * math.sqrt(math.pi) * scale[fig])
+    cited = chance < COINCIDENCE
+    out = zhat.copy()
+    out[fig[cited]] = rz[top][cited]
+    return out
+
+
+def grain(values: Floats) -> Floats:
+    """The place of each value's last significant digit (596638 → 1, 600000 → 100000, 0.25 → 0.01);
+    infinite for zero, which has no digits to agree on.  Values come back from logarithms within a few
+    units in the last place, so a quotient within 1e-9 of a whole number counts as whole."""
+    v = np.abs(values)
+    step = np.full(len(v), np.inf)
+    for exponent in range(15, -13, -1):
+        unit = 10.0**exponent
+        q = v / unit
+        whole = (q >= 1) & (np.abs(q - np.round(q)) <= 1e-9 * q) & np.isinf(step)
+        step = np.where(whole, unit, step)
+    return step
 
 
 def _eligible(lay: Layout, est: Floats, weight: Floats, order: Ints, policy: Policy) -> Floats:
