@@ -4,14 +4,16 @@ The batch alternates this pass with new actor weights; the incremental ledger ru
 figure a claim touched.  Both therefore compute exactly the same thing for the same weights.
 
 Levels: an actor's claim weight is w_a × factor; a domain's estimate is the weighted median of its
-actors and its weight W = τ_d · min(Σ w_a, C).
-The figure's value starts from the weighted median of the domains that may carry it (a lone heavy domain
-cannot, against two that agree), moves to a robust Huber centre, and ends as an M-estimate that averages
-the established sources within ``location_k`` spreads and leaves out anything beyond ``reject``: on real
-data sources share their errors and averaging beats any median (Weather), while a blunder or a vandal's
-value must not move a figure at all.  Residuals are measured against the figure's weighted median
-*without the actor's own domain*, so a domain can never vouch for itself, in units of a spread taken
-around the weighted median, so that a crowd pulling the average cannot excuse itself.
+actors and its weight W = τ_d · min(Σ w_a, C).  Where a figure's centre and spread are found, W is shared
+among the domain's claims in proportion to their weights, so that every member is heard.
+The figure's value starts from the weighted median of the claims of the domains that may carry it (a lone
+heavy domain cannot, against two that agree), moves to a robust Huber centre, and ends as an M-estimate
+over the domain estimates that averages the established sources within ``location_k`` spreads and leaves
+out anything beyond ``reject``: on real data sources share their errors and averaging beats any median
+(Weather), while a blunder or a vandal's value must not move a figure at all.  Residuals are measured
+against the figure's weighted median *without the actor's own domain*, so a domain can never vouch for
+itself, in units of a spread taken around the weighted median, so that a crowd pulling the average cannot
+excuse itself.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Layout:
     tau: Floats  # trust of each group's domain
     log: Bools  # per figure
     figures: int
+    by_value: Ints  # sorted rows in (figure, value) order, for medians over claims
 
     @property
     def groups(self) -> int:
@@ -77,6 +80,7 @@ def layout(rows: Rows, tau_by_domain: Floats) -> Layout:
         tau=tau_by_domain[dom[new]],
         log=rows.log,
         figures=len(rows.figures),
+        by_value=np.lexsort((rows.z[order], fig)).astype(np.int64),
     )
 
 
@@ -122,16 +126,29 @@ def estimate(lay: Layout, actor_w: Floats, policy: Policy, maturity: Floats | No
     loo = spread.median(lay.gf, pos, w_val)
     loo = np.where(total[lay.gf] - weight > 0, loo, np.nan)
     w_loc = w_val * _eligible(lay, est, weight, order, policy) if policy.corroboration else w_val
-    centre = Cumulated(est[order], w_loc[order], lay.gf[order], figures).median(fids)
-    scale = _scale(lay, est, w_val, centre, policy)
-    robust = _huber(lay, est, w_loc, centre, scale, policy, policy.huber_k, ROBUST_STEPS)
+    # The robust centre and the spread come from the claims, each weighing its share of its domain's weight:
+    # they decide which values are blunders and how wild each actor is, and there every member of a domain
+    # must be heard.  A domain's median of a value and its slip by ten is the midpoint of the two, which
+    # nobody claimed, and a spread over domain medians hides the disagreement inside domains, where hijacked
+    # accounts then look tame (measured on the synthetic protocol over seeds 1-12, placement (c) at q = .6:
+    # targeted error 0.414 with domain medians, 0.014 with claims).  The value itself then averages the
+    # domains, each one statement, as the design counts them.
+    rows = np.bincount(lay.group, minlength=groups)[lay.group]
+    share = np.where(sumw[lay.group] > 0, cw / np.where(sumw[lay.group] > 0, sumw[lay.group], 1.0), 1.0 / rows)
+    r_loc = w_loc[lay.group] * share
+    by = lay.by_value
+    centre = Cumulated(lay.z[by], r_loc[by], lay.fig[by], figures).median(fids)
+    scale = _scale(lay, lay.fig, lay.z, w_val[lay.group] * share, centre, policy)
+    robust = _huber(lay, lay.fig, lay.z, r_loc, centre, scale, policy, policy.huber_k, ROBUST_STEPS)
     # A weighted MAD collapses to nothing when one domain outweighs the others, and every other domain
     # then looks like a blunder; with no domain counting for more than a quarter of the weight it cannot.
     spread_w = np.minimum(w_val, SPREAD_SHARE * group_sum(lay.gf, w_val, figures)[lay.gf])
-    vscale = np.maximum(_scale(lay, est, w_val, robust, policy), _scale(lay, est, spread_w, robust, policy))
-    zhat = _huber(lay, est, w_loc, robust, vscale, policy, _reach(lay, cw, sumw, maturity, policy), policy.huber_steps)
+    vscale = np.maximum(
+        _scale(lay, lay.gf, est, w_val, robust, policy), _scale(lay, lay.gf, est, spread_w, robust, policy)
+    )
+    reach = _reach(lay, cw, sumw, maturity, policy)
+    zhat = _huber(lay, lay.gf, est, w_loc, robust, vscale, policy, reach, policy.huber_steps)
     zhat = _cited(lay, est, w_loc, order, zhat, vscale, policy)
-    share = np.where(sumw[lay.group] > 0, cw / np.where(sumw[lay.group] > 0, sumw[lay.group], 1.0), 0.0)
     effective = weight[lay.group] * share
     return Estimate(est, sumw, weight, loo, zhat, scale, total, effective, spread)
 
@@ -238,25 +255,33 @@ def _eligible(lay: Layout, est: Floats, weight: Floats, order: Ints, policy: Pol
 
 
 def _huber(
-    lay: Layout, est: Floats, w: Floats, start: Floats, scale: Floats, policy: Policy, k: float | Floats, steps: int
+    lay: Layout,
+    fig: Ints,
+    z: Floats,
+    w: Floats,
+    start: Floats,
+    scale: Floats,
+    policy: Policy,
+    k: float | Floats,
+    steps: int,
 ) -> Floats:
-    """Huber's M-estimate of location over the domain estimates, from ``start``, blunders left out.
+    """Huber's M-estimate of location over ``z`` (of figure ``fig``), from ``start``, blunders left out.
 
-    Within ``k`` spreads (a constant or one per domain) of the centre it averages; beyond, a
-    domain's pull stops growing with its distance, and beyond ``policy.reject`` spreads it has none:
-    a value that far is a blunder or vandalism, not a measurement, and must not move the figure."""
-    z = start
+    Within ``k`` spreads (a constant or one per value) of the centre it averages; beyond, a value's pull
+    stops growing with its distance, and beyond ``policy.reject`` spreads it has none: a value that far is
+    a blunder or vandalism, not a measurement, and must not move the figure."""
+    out = start
     for _ in range(steps):
-        u = np.abs(est - z[lay.gf]) / scale[lay.gf]
+        u = np.abs(z - out[fig]) / scale[fig]
         hw = w * np.where(u < policy.reject, np.minimum(1.0, k / np.maximum(u, 1e-300)), 0.0)
-        sw = group_sum(lay.gf, hw, lay.figures)
-        moved = group_sum(lay.gf, hw * est, lay.figures) / np.where(sw > 0, sw, 1.0)
-        z = np.where(sw > 0, moved, z)
-    return np.asarray(z, dtype=np.float64)
+        sw = group_sum(fig, hw, lay.figures)
+        moved = group_sum(fig, hw * z, lay.figures) / np.where(sw > 0, sw, 1.0)
+        out = np.where(sw > 0, moved, out)
+    return np.asarray(out, dtype=np.float64)
 
 
-def _scale(lay: Layout, est: Floats, w_val: Floats, centre: Floats, policy: Policy) -> Floats:
-    """Weighted MAD of the domain estimates around ``centre``, floored.
+def _scale(lay: Layout, fig: Ints, z: Floats, w: Floats, centre: Floats, policy: Policy) -> Floats:
+    """Weighted MAD of ``z`` (of figure ``fig``) around ``centre``, floored.
 
     Weighted by domain so that a brigade of identical claims cannot shrink the spread and make honest
     actors look wild, and by reliability so that a crowd of discredited claims cannot widen it and
@@ -264,9 +289,9 @@ def _scale(lay: Layout, est: Floats, w_val: Floats, centre: Floats, policy: Poli
     figure's averaged value: measured on the synthetic protocol, a majority of hijacked accounts that
     pulls the average also widens a spread taken around it, looks less wild, keeps its weight and
     wins (placement (c) at q = .6: targeted error 0.80 against 0.02)."""
-    dev = np.abs(est - centre[lay.gf])
-    order = np.lexsort((dev, lay.gf))
-    mad = Cumulated(dev[order], w_val[order], lay.gf[order], lay.figures).median(np.arange(lay.figures, dtype=np.int64))
+    dev = np.abs(z - centre[fig])
+    order = np.lexsort((dev, fig))
+    mad = Cumulated(dev[order], w[order], fig[order], lay.figures).median(np.arange(lay.figures, dtype=np.int64))
     floor = np.where(lay.log, policy.s_min, policy.s_min * np.abs(centre))
     return np.asarray(np.fmax(np.fmax(MAD_TO_SIGMA * mad, floor), 1e-12), dtype=np.float64)
 
