@@ -119,7 +119,7 @@ def estimate(lay: Layout, actor_w: Floats, policy: Policy, maturity: Floats | No
     # A figure whose every domain is blocked still gets a value (the plain median) but no weight.
     w_val = np.where(total[lay.gf] > 0, weight, 1e-12)
     order = np.lexsort((est, lay.gf))
-    spread = Cumulated(est[order], w_val[order], lay.gf[order], figures)
+    spread = Cumulated(est[order], w_val[order], lay.gf, figures)  # ``order`` keeps each figure in place
     fids = np.arange(figures, dtype=np.int64)
     pos = np.empty(groups, dtype=np.int64)
     pos[order] = np.arange(groups)
@@ -133,13 +133,16 @@ def estimate(lay: Layout, actor_w: Floats, policy: Policy, maturity: Floats | No
     # accounts then look tame (measured on the synthetic protocol over seeds 1-12, placement (c) at q = .6:
     # targeted error 0.414 with domain medians, 0.014 with claims).  The value itself then averages the
     # domains, each one statement, as the design counts them.
-    rows = np.bincount(lay.group, minlength=groups)[lay.group]
-    share = np.where(sumw[lay.group] > 0, cw / np.where(sumw[lay.group] > 0, sumw[lay.group], 1.0), 1.0 / rows)
-    r_loc = w_loc[lay.group] * share
+    # Over a million claims each of these is 8 MB and a batch is measured by its peak: each goes once used.
+    del pos
+    r_val = w_val[lay.group] * _shares(lay, cw, sumw)
+    r_loc = r_val * (w_loc > 0)[lay.group]
     by = lay.by_value
-    centre = Cumulated(lay.z[by], r_loc[by], lay.fig[by], figures).median(fids)
-    scale = _scale(lay, lay.fig, lay.z, w_val[lay.group] * share, centre, policy)
+    centre = Cumulated(lay.z[by], r_loc[by], lay.fig, figures).median(fids)  # ``by`` keeps each figure in place
+    scale = _scale(lay, lay.fig, lay.z, r_val, centre, policy)
+    del r_val
     robust = _huber(lay, lay.fig, lay.z, r_loc, centre, scale, policy, policy.huber_k, ROBUST_STEPS)
+    del r_loc
     # A weighted MAD collapses to nothing when one domain outweighs the others, and every other domain
     # then looks like a blunder; with no domain counting for more than a quarter of the weight it cannot.
     spread_w = np.minimum(w_val, SPREAD_SHARE * group_sum(lay.gf, w_val, figures)[lay.gf])
@@ -149,8 +152,18 @@ def estimate(lay: Layout, actor_w: Floats, policy: Policy, maturity: Floats | No
     reach = _reach(lay, cw, sumw, maturity, policy)
     zhat = _huber(lay, lay.gf, est, w_loc, robust, vscale, policy, reach, policy.huber_steps)
     zhat = _cited(lay, est, w_loc, order, zhat, vscale, policy)
-    effective = weight[lay.group] * share
+    effective = weight[lay.group] * _shares(lay, cw, sumw)
     return Estimate(est, sumw, weight, loo, zhat, scale, total, effective, spread)
+
+
+def _shares(lay: Layout, cw: Floats, sumw: Floats) -> Floats:
+    """Each claim's share of its domain's weight: its own weight over the domain's, or an equal share where
+    the domain's members weigh nothing at all (a domain is heard even then, as a blocked figure keeps a value)."""
+    total = sumw[lay.group]
+    if bool((sumw > 0).all()):
+        return np.asarray(cw / total, dtype=np.float64)
+    members = np.bincount(lay.group, minlength=lay.groups)[lay.group]
+    return np.asarray(np.where(total > 0, cw / np.where(total > 0, total, 1.0), 1.0 / members), dtype=np.float64)
 
 
 def _reach(lay: Layout, cw: Floats, sumw: Floats, maturity: Floats | None, policy: Policy) -> Floats:
@@ -182,9 +195,16 @@ def _cited(lay: Layout, est: Floats, w: Floats, order: Ints, zhat: Floats, scale
     merely the most: two accounts agreeing to the digit a few percent from the others must not move a
     figure further than their weight would (without that bound 0.332 on the same data).  Sorted by
     (figure, estimate), equal estimates are neighbours."""
-    live = order[w[order] > 0]
-    if not len(live):
+    # Only figures where two live estimates are equal can cite anything: look at those alone.
+    ordered_w = w[order] > 0
+    ordered_f, ordered_z = lay.gf, est[order]
+    tied = (ordered_f[1:] == ordered_f[:-1]) & (ordered_z[1:] == ordered_z[:-1]) & ordered_w[1:] & ordered_w[:-1]
+    if not tied.any():
         return zhat
+    candidates = np.zeros(lay.figures, dtype=bool)
+    candidates[ordered_f[1:][tied]] = True
+    live = order[ordered_w & candidates[ordered_f]]
+    del ordered_w, ordered_z, tied
     z, f = est[live], lay.gf[live]
     new = np.ones(len(live), dtype=bool)
     new[1:] = (f[1:] != f[:-1]) | (z[1:] != z[:-1])
@@ -291,7 +311,15 @@ def _scale(lay: Layout, fig: Ints, z: Floats, w: Floats, centre: Floats, policy:
     wins (placement (c) at q = .6: targeted error 0.80 against 0.02)."""
     dev = np.abs(z - centre[fig])
     order = np.lexsort((dev, fig))
-    mad = Cumulated(dev[order], w[order], fig[order], lay.figures).median(np.arange(lay.figures, dtype=np.int64))
+    # Over a million claims each array here is 8 MB and this is a batch's peak: each goes once used.
+    values = dev[order]
+    del dev
+    weights = w[order]
+    del order
+    # ``fig`` is sorted (figures are laid out in order), so sorting by (figure, deviation) keeps it as it is.
+    cumulated = Cumulated(values, weights, fig, lay.figures)
+    del weights
+    mad = cumulated.median(np.arange(lay.figures, dtype=np.int64))
     floor = np.where(lay.log, policy.s_min, policy.s_min * np.abs(centre))
     return np.asarray(np.fmax(np.fmax(MAD_TO_SIGMA * mad, floor), 1e-12), dtype=np.float64)
 
