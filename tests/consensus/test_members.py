@@ -41,3 +41,15 @@ def test_a_member_s_slip_by_ten_is_a_blunder_not_half_a_value() -> None:
     assert result.value == pytest.approx(1002, rel=0.01)
     assert math.isfinite(result.low)
     assert result.high < 2000
+
+
+def test_members_who_weigh_nothing_still_share_their_domain() -> None:
+    """Boosts counted at nothing (a policy may set that) leave each domain's members an equal share: the figure
+    still has a value, the plain middle of the claims, and no weight behind it."""
+    claims = [
+        Claim("f", actor, domain, value, Kind.CORRECT, T0 + timedelta(seconds=i), factor=0.0)
+        for i, (actor, domain, value) in enumerate([("a", "d", 100.0), ("b", "d", 110.0), ("c", "e", 105.0)])
+    ]
+    result = recompute(rows_of(claims), Policy(), T0 + timedelta(days=1)).numbers["f"]
+    assert result.value == pytest.approx(105.0)
+    assert result.domains == 0
