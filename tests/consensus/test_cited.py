@@ -17,6 +17,7 @@ import pytest
 from consensus import estimator
 from consensus.batch import recompute
 from consensus.estimator import grain
+from consensus.incremental import IncrementalConsensus
 from consensus.offline import evaluate
 from consensus.rows import rows_of
 from consensus.vocabulary import Claim, Kind, Policy
@@ -120,3 +121,14 @@ def test_population_beats_the_median(rule: bool, monkeypatch: pytest.MonkeyPatch
         assert report["error_rate"] < median["error_rate"]
     else:
         assert report["error_rate"] > median["error_rate"]
+
+
+def test_the_live_engine_cites_the_same_figure() -> None:
+    """One claim at a time, as an instance receives them: the same rule, the same value as the batch."""
+    engine = IncrementalConsensus(Policy())
+    result = None
+    for i, (source, value) in enumerate(BOSTON):
+        claim = Claim("f", source, source, value, Kind.CORRECT, T0 + timedelta(seconds=i))
+        result = engine.add(claim, T0 + timedelta(seconds=i))
+    assert result is not None
+    assert result.value == pytest.approx(596638.0, rel=1e-12)
