@@ -196,14 +196,14 @@ def _cited(lay: Layout, est: Floats, w: Floats, order: Ints, zhat: Floats, scale
     figure further than their weight would (without that bound 0.332 on the same data).  Sorted by
     (figure, estimate), equal estimates are neighbours."""
     # Only figures where two live estimates are equal can cite anything: look at those alone.
-    ordered_w = w[order] > 0
-    ordered_f, ordered_z = lay.gf, est[order]
-    tied = (ordered_f[1:] == ordered_f[:-1]) & (ordered_z[1:] == ordered_z[:-1]) & ordered_w[1:] & ordered_w[:-1]
+    # ``order`` sorts within figures, so the figure of its k-th entry is ``lay.gf[k]``.
+    ordered_w, ordered_z, gf = w[order] > 0, est[order], lay.gf
+    tied = (gf[1:] == gf[:-1]) & (ordered_z[1:] == ordered_z[:-1]) & ordered_w[1:] & ordered_w[:-1]
     if not tied.any():
         return zhat
     candidates = np.zeros(lay.figures, dtype=bool)
-    candidates[ordered_f[1:][tied]] = True
-    live = order[ordered_w & candidates[ordered_f]]
+    candidates[gf[1:][tied]] = True
+    live = order[ordered_w & candidates[gf]]
     del ordered_w, ordered_z, tied
     z, f = est[live], lay.gf[live]
     new = np.ones(len(live), dtype=bool)
