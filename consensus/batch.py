@@ -83,7 +83,7 @@ def recompute(
 def _round(
     lay: Layout, vlay: VoteLayout, weights: Floats, maturity: Floats, policy: Policy, settled_at: Floats, actors: int
 ) -> Reputation:
-    out = estimate(lay, weights, policy, maturity)
+    out = estimate(lay, weights, policy, maturity, value=False)
     n, sum_r2 = tally(lay.actor, residuals(lay, out, policy, settled_at), actors)
     votes = vote(vlay, weights, policy, settled_at)
     n_cat, agree = tally_votes(vlay, votes.agree, actors)

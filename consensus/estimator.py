@@ -106,9 +106,13 @@ def claim_weights(lay: Layout, actor_w: Floats) -> Floats:
     return np.asarray(own * lay.factor, dtype=np.float64)
 
 
-def estimate(lay: Layout, actor_w: Floats, policy: Policy, maturity: Floats | None = None) -> Estimate:
+def estimate(
+    lay: Layout, actor_w: Floats, policy: Policy, maturity: Floats | None = None, *, value: bool = True
+) -> Estimate:
     """``maturity`` (per actor, in [0, 1]; none means all established) sets how far a domain may pull the
-    value beyond the robust centre: see ``_reach``."""
+    value beyond the robust centre: see ``_reach``.  Without ``value`` the pass stops at the robust centre
+    (``zhat`` is that centre): the batch's rounds only learn weights, from ``loo`` and ``scale``, and the
+    value's own M-estimate and cited figure are wanted once, after the last round."""
     cw = claim_weights(lay, actor_w)
     groups, figures = lay.groups, lay.figures
     gids = np.arange(groups, dtype=np.int64)
@@ -143,6 +147,9 @@ def estimate(lay: Layout, actor_w: Floats, policy: Policy, maturity: Floats | No
     del r_val
     robust = _huber(lay, lay.fig, lay.z, r_loc, centre, scale, policy, policy.huber_k, ROBUST_STEPS)
     del r_loc
+    effective = weight[lay.group] * _shares(lay, cw, sumw)
+    if not value:
+        return Estimate(est, sumw, weight, loo, robust, scale, total, effective, spread)
     # A weighted MAD collapses to nothing when one domain outweighs the others, and every other domain
     # then looks like a blunder; with no domain counting for more than a quarter of the weight it cannot.
     spread_w = np.minimum(w_val, SPREAD_SHARE * group_sum(lay.gf, w_val, figures)[lay.gf])
@@ -152,7 +159,6 @@ def estimate(lay: Layout, actor_w: Floats, policy: Policy, maturity: Floats | No
     reach = _reach(lay, cw, sumw, maturity, policy)
     zhat = _huber(lay, lay.gf, est, w_loc, robust, vscale, policy, reach, policy.huber_steps)
     zhat = _cited(lay, est, w_loc, order, zhat, vscale, policy)
-    effective = weight[lay.group] * _shares(lay, cw, sumw)
     return Estimate(est, sumw, weight, loo, zhat, scale, total, effective, spread)
 
 

@@ -7,7 +7,6 @@ with each claim weighing its share of its domain's weight, the defences hold on 
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +14,7 @@ import pytest
 from bench.consensus import median, ours, score, world
 from consensus.batch import recompute
 from consensus.rows import rows_of
-from consensus.vocabulary import Claim, Kind, Policy
+from consensus.vocabulary import Claim, Kind, Policy, Status
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -29,18 +28,20 @@ def test_hijacked_members_do_not_carry_their_domains(seed: int) -> None:
     assert engine.mae < plain.mae
 
 
-def test_a_member_s_slip_by_ten_is_a_blunder_not_half_a_value() -> None:
-    """Two members of one domain, one of them slipping by ten: the domain's median is the midpoint of the two,
-    a value nobody claimed three times off, yet the figure stays where the claims are."""
-    values = {"a1": ("a", 1000.0), "a2": ("a", 10_000.0), "b": ("b", 1010.0), "c": ("c", 995.0), "d": ("d", 1004.0)}
+def test_domains_split_by_a_slip_of_ten_do_not_confirm_a_midpoint() -> None:
+    """Two domains whose two members each give a value and its slip by ten, and one domain alone: each split
+    domain's median is the midpoint of its two, a value nobody claimed.  Over domain medians the spread saw
+    two domains agreeing on it and confirmed it (3,178, measured on 718e181); over claims the disagreement
+    shows, and the figure is contested.  The value itself is still pulled by those midpoints (2,281): the
+    domain median of an even split is left as it is (see bench/README.md)."""
+    values = [("a1", "a", 1000.0), ("a2", "a", 10_000.0), ("b1", "b", 1010.0), ("b2", "b", 10_100.0)]
     claims = [
         Claim("f", actor, domain, value, Kind.CORRECT, T0 + timedelta(seconds=i))
-        for i, (actor, (domain, value)) in enumerate(values.items())
+        for i, (actor, domain, value) in enumerate([*values, ("c", "c", 995.0)])
     ]
     result = recompute(rows_of(claims), Policy(), T0 + timedelta(days=1)).numbers["f"]
-    assert result.value == pytest.approx(1002, rel=0.01)
-    assert math.isfinite(result.low)
-    assert result.high < 2000
+    assert result.status is Status.CONTESTED
+    assert result.low == pytest.approx(995.0)
 
 
 def test_members_who_weigh_nothing_still_share_their_domain() -> None:
