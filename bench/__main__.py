@@ -5,7 +5,15 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench.consensus", "bench.signatures", "bench.blocks", "bench.federation", "bench.pages", "bench.scale")
+BENCHMARKS = (
+    "bench.consensus",
+    "bench.dependence",
+    "bench.signatures",
+    "bench.blocks",
+    "bench.federation",
+    "bench.pages",
+    "bench.scale",
+)
 
 
 def main() -> int:

@@ -15,6 +15,7 @@ from datetime import datetime
 
 import numpy as np
 
+from consensus.dependence import credit
 from consensus.estimator import Layout, estimate, layout, residuals
 from consensus.median import Bools, Floats, Ints
 from consensus.reliability import Reputation, tally
@@ -42,6 +43,7 @@ class Outcome:
     labels: dict[str, Verdict]
     weights: Floats  # final weight per actor id of the rows
     skipped: int = 0  # rows left out as beyond the bound (see consensus.rows), for the caller to report
+    credit: float = 1.0  # power on precision above the typical source's: below 1 where sources share errors
 
 
 @dataclass
@@ -66,8 +68,10 @@ def recompute(
     actors = len(rows.actors)
     reputation = Reputation.empty(actors)
     weights, maturity = reputation.weights(policy), reputation.maturity(policy)
+    shared: float | None = None
     for _ in range(policy.iterations):
-        reputation = _round(lay, vlay, weights, maturity, policy, prev.settled_at, actors)
+        reputation = _round(lay, vlay, weights, maturity, policy, prev.settled_at, actors, shared)
+        shared = reputation.credit
         weights, maturity = reputation.weights(policy), reputation.maturity(policy)
     out = estimate(lay, weights, policy, maturity)
     result = settle(lay, out, policy, _published(rows, published or {}), prev.status, prev.value)
@@ -77,17 +81,36 @@ def recompute(
         labels=_labels(rows, vlay, votes, policy),
         weights=weights,
         skipped=rows.skipped,
+        credit=reputation.credit,
     )
 
 
 def _round(
-    lay: Layout, vlay: VoteLayout, weights: Floats, maturity: Floats, policy: Policy, settled_at: Floats, actors: int
+    lay: Layout,
+    vlay: VoteLayout,
+    weights: Floats,
+    maturity: Floats,
+    policy: Policy,
+    settled_at: Floats,
+    actors: int,
+    shared: float | None,
 ) -> Reputation:
+    """One round of reputations.  The first also tests the sources for shared errors (``shared`` is None):
+    the test holds whatever centre the residuals are taken from, so it is not learned again."""
     out = estimate(lay, weights, policy, maturity, value=False)
-    n, sum_r2 = tally(lay.actor, residuals(lay, out, policy, settled_at), actors)
+    r2 = residuals(lay, out, policy, settled_at)
+    if shared is None and not policy.dependence:
+        shared = 1.0
+    if shared is None:
+        # Claims that earn reputation: counted, and not made after their figure settled.
+        earning = np.isfinite(r2)
+        if policy.before_settled:
+            earning &= ~(lay.at > settled_at[lay.fig])
+        shared = credit(lay, out.zhat, earning, policy)
+    n, sum_r2 = tally(lay.actor, r2, actors)
     votes = vote(vlay, weights, policy, settled_at)
     n_cat, agree = tally_votes(vlay, votes.agree, actors)
-    return Reputation(n, sum_r2, n_cat, agree)
+    return Reputation(n, sum_r2, n_cat, agree, shared)
 
 
 def _previous(rows: Rows, previous: Mapping[str, Consensus]) -> _Previous:

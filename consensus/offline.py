@@ -200,6 +200,9 @@ def evaluate(
     truths = np.array(real)
     report: dict[str, object] = {"claims": len(rows), "objects": len(real), "tolerance": tolerance}
     report["scale"] = "ratio" if bool(rows.log.any()) else "interval"
+    # Below 1 where the sources share their errors: precision above the typical source's is credited to
+    # that power (``consensus.dependence``).
+    report["credit"] = round(result.credit, 4)
     report.update(_score(np.array(ours), truths, tolerance))
     report["median"] = _score(np.array(med), truths, tolerance)
     report["mean"] = _score(np.array(avg), truths, tolerance)

@@ -9,6 +9,10 @@ Newcomers earn weight: an actor with fewer than ``earn_claims`` counted claims i
 weight behind the established actors' typical claim, so a source seen once cannot outweigh the sources
 the instance relies on, whatever its one claim.
 
+Agreement can show a source to be worse than the others, but better only while sources err
+independently: where they demonstrably share errors (``consensus.dependence``), precision above the
+typical established source's is credited to the power ``credit`` (1: in full; 0: not at all).
+
 Categorical claims (offline data) inform the same weight.  A label is right when the actor's latent
 error falls inside a narrow window around the truth; for errors wider than the window that chance is
 proportional to the error density at the truth, i.e. to 1/σ.  Precision 1/σ² therefore scales with
@@ -34,6 +38,7 @@ class Reputation:
     sum_r2: Floats
     n_cat: Floats
     agree: Floats
+    credit: float = 1.0  # power on precision above the typical source's (``consensus.dependence``)
 
     @classmethod
     def empty(cls, actors: int) -> Reputation:
@@ -53,11 +58,27 @@ class Reputation:
         ``population`` (default: these actors) sets the typical weight; the incremental engine, which
         weighs one figure's actors at a time, passes the whole population."""
         whole = self if population is None else population
-        return np.asarray(np.minimum(self._raw(policy), self.ceiling(policy, whole.typical(policy))), dtype=np.float64)
+        raw = self._raw(policy, whole)
+        return np.asarray(np.minimum(raw, self.ceiling(policy, whole.typical(policy))), dtype=np.float64)
 
-    def _raw(self, policy: Policy) -> Floats:
-        variance = (2 * policy.beta + self.sum_r2) / (policy.prior_claims + self.n)
-        return np.asarray(np.minimum(self.accuracy_factor(policy) / variance, policy.w_max), dtype=np.float64)
+    def _raw(self, policy: Policy, population: Reputation) -> Floats:
+        precision = self._precision(policy)
+        if population.credit < 1:
+            typical = population._typical(population._precision(policy), policy)
+            above = precision > typical
+            precision[above] = typical * (precision[above] / typical) ** population.credit
+        return np.asarray(np.minimum(self.accuracy_factor(policy) * precision, policy.w_max), dtype=np.float64)
+
+    def _precision(self, policy: Policy) -> Floats:
+        """GTM: 1 / σ², σ² = (2β + Σρ) / (2(α + 1) + n)."""
+        return np.asarray((policy.prior_claims + self.n) / (2 * policy.beta + self.sum_r2), dtype=np.float64)
+
+    def _typical(self, values: Floats, policy: Policy) -> float:
+        """``values`` averaged over the established actors, each by its record; +inf while there are none."""
+        seen = self.n + self.n_cat
+        established = np.where(seen >= policy.earn_claims, seen, 0.0)
+        total = float(established.sum())
+        return float((established * values).sum() / total) if total > 0 else np.inf
 
     def typical(self, policy: Policy) -> float:
         """The weight behind a typical claim of the established actors (``earn_claims`` or more counted);
@@ -66,12 +87,8 @@ class Reputation:
         Relative to the population, not to the prior: on real data the sources everybody relies on
         have residuals above the prior's guess (figures with few sources have narrow spreads), so a
         stranger at the prior would outweigh them."""
-        seen = self.n + self.n_cat
-        established = np.where(seen >= policy.earn_claims, seen, 0.0)
-        total = float(established.sum())
-        if total <= 0:
-            return policy.w_max
-        return float((established * self._raw(policy)).sum() / total)
+        typical = self._typical(self._raw(policy, self), policy)
+        return policy.w_max if np.isinf(typical) else typical
 
     def ceiling(self, policy: Policy, typical: float) -> Floats:
         """A source earns weight: until ``earn_claims`` of its claims have counted, it weighs at most

@@ -115,6 +115,9 @@ class Policy:
       ``reject`` spreads a domain does not count at all (``consensus.estimator``).
     - ``superseded``: a Like or boost of a version since replaced by another value is evidence for that
       value, weighed ``superseded`` per version since (the consensus is about the current version).
+    - ``dependence``: test the sources with long records for shared errors, and credit precision above
+      the typical source's only as far as they err independently (``consensus.dependence``); off,
+      agreement is credited in full.
     - ``earn_claims``: until that many of its claims have counted, an actor weighs at most
       (k + 1) / (``earn_claims`` + 1) of the established actors' typical weight (see
       ``consensus.reliability``).
@@ -141,6 +144,7 @@ class Policy:
     before_settled: bool = True
     incumbency: bool = True
     corroboration: bool = True
+    dependence: bool = True
     huber_k: float = 1.345
     location_k: float = 3.0
     reject: float = 6.0
