@@ -196,11 +196,11 @@ def _cited(lay: Layout, est: Floats, w: Floats, order: Ints, zhat: Floats, scale
     it (measured on the Population data set of Wikipedia edits with census truth, tests/fixtures: error
     rate at 1 % 0.349 without this rule, 0.336 with it, 0.346 for a plain median).  So when two or more
     domains holding half the weight within ``tolerance`` of the averaged value claim one value identically,
-    at a grain fine enough that such a tie would arise by chance less than once in twenty
-    (``COINCIDENCE``; for temperatures in whole degrees it would not), the value is that one.  Half, not
-    merely the most: two accounts agreeing to the digit a few percent from the others must not move a
-    figure further than their weight would (without that bound 0.332 on the same data).  Sorted by
-    (figure, estimate), equal estimates are neighbours."""
+    at a grain fine enough that a tie of that many would arise by chance less than once in twenty
+    (``COINCIDENCE``, ``coincidence``; two temperatures in whole degrees tie by chance), the value is that
+    one.  Half, not merely the most: two accounts agreeing to the digit a few percent from the others must
+    not move a figure further than their weight would (without that bound 0.332 on the same data).  Sorted
+    by (figure, estimate), equal estimates are neighbours."""
     # Only figures where two live estimates are equal can cite anything: look at those alone.
     # ``order`` sorts within figures, so the figure of its k-th entry is ``lay.gf[k]``.
     ordered_w, ordered_z, gf = w[order] > 0, est[order], lay.gf
@@ -234,13 +234,28 @@ def _cited(lay: Layout, est: Floats, w: Floats, order: Ints, zhat: Floats, scale
     step = grain(value)
     step = np.where(lay.log[fig], step / np.abs(value), step)
     domains = np.bincount(f, minlength=lay.figures)[fig]
-    # Chance that two of m honest estimates with spread s fall on the same step: m(m-1)/2 pairs, each
-    # step / (2 sqrt(pi) s) (the density of a difference of two normal errors at zero).
-    chance = domains * (domains - 1) / 2 * step / (2 * math.sqrt(math.pi) * scale[fig])
-    cited = chance < COINCIDENCE
+    cited = coincidence(domains, size[top], step / scale[fig]) < COINCIDENCE
     out = zhat.copy()
     out[fig[cited]] = rz[top][cited]
     return out
+
+
+def coincidence(m: Ints, r: Ints, step: Floats) -> Floats:
+    """The chance that some ``r`` of ``m`` honest estimates fall on one step of width ``step`` (in units of
+    their spread s) by chance: C(m, r) subsets, each ∫ φ(x)^r dx · step^(r-1) = (step / √(2π))^(r-1) / √r
+    for normal errors (for two, step / (2√π): the density of a difference of two errors at zero).
+
+    The size of the tie counts: two of twenty flight times a minute apart of a four-minute spread tie by
+    chance, eleven of them do not (measured on the Flights data set, one day of 38 web sources copying
+    departure and arrival times: with pairs only, the averaged value was off the truth on 54 % of the
+    times, against 27 % with the tie's size and 23 % for a plain median)."""
+    m, r = m.astype(np.float64), r.astype(np.float64)
+    ln_factorial = np.concatenate([[0.0], np.cumsum(np.log(np.arange(1.0, float(m.max(initial=1)) + 1)))])
+    ln_subsets = (
+        ln_factorial[m.astype(np.int64)] - ln_factorial[r.astype(np.int64)] - ln_factorial[(m - r).astype(np.int64)]
+    )
+    ln_each = (r - 1) * np.log(np.minimum(step / math.sqrt(2 * math.pi), 1.0)) - 0.5 * np.log(r)
+    return np.asarray(np.exp(ln_subsets + ln_each), dtype=np.float64)
 
 
 def grain(values: Floats) -> Floats:

@@ -4,7 +4,7 @@ Measured on the Weather data (three web sites × three forecast horizons): the s
 agreed most with the others, because they shared the others' errors, and earned the highest weights; the
 most accurate did not, and the engine lost to the plain mean with numbers only (4.8451 against 4.7841).
 The test for shared errors reads 1/F = 0.015 there, and precision above the typical source's is credited
-to that power: 4.7813.  Where errors are independent it reads about 1 and nothing changes.
+to that power: 4.7808.  Where errors are independent it reads about 1 and nothing changes.
 """
 
 from __future__ import annotations
