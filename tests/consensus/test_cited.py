@@ -126,24 +126,27 @@ def test_a_tie_must_hold_half_the_weight_near_the_consensus(monkeypatch: pytest.
     )
 
 
-@pytest.mark.parametrize("rule", [True, False])
-def test_population_beats_the_median(rule: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real vandalism and real copying: the engine beats a plain median on both counts, and the error rate
-    at 1 % only with the rule (measured: 0.336 with it, 0.349 without, the median 0.346)."""
-    if not rule:
-        monkeypatch.setattr(estimator, "COINCIDENCE", 0.0)
-    with (POPULATION / "claims.tsv").open() as claims, (POPULATION / "truth.tsv").open() as truth:
-        report = evaluate(claims, truth, 0.01)
+def _population(rule: bool, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    with monkeypatch.context() as patched:
+        if not rule:
+            patched.setattr(estimator, "COINCIDENCE", 0.0)
+        with (POPULATION / "claims.tsv").open() as claims, (POPULATION / "truth.tsv").open() as truth:
+            return evaluate(claims, truth, 0.01)
+
+
+def test_population_beats_the_median(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real vandalism and real copying: the engine beats a plain median on both counts (measured: error rate
+    at 1 % 0.226, the median 0.346), and the rule is part of it (0.236 without it; before newcomers were
+    judged by the established sources' spread, 0.336 with the rule and 0.349 without)."""
+    report, without = _population(True, monkeypatch), _population(False, monkeypatch)
     median = report["median"]
     assert isinstance(median, dict)
     assert report["objects"] == 301
     assert isinstance(report["mae"], float)
     assert isinstance(report["error_rate"], float)
+    assert isinstance(without["error_rate"], float)
     assert report["mae"] < median["mae"] / 2
-    if rule:
-        assert report["error_rate"] < median["error_rate"]
-    else:
-        assert report["error_rate"] > median["error_rate"]
+    assert report["error_rate"] < without["error_rate"] < median["error_rate"]
 
 
 def test_flight_times_copied_by_many_sources_are_cited() -> None:

@@ -104,3 +104,35 @@ def test_a_lone_heavy_source_still_counts_when_nobody_agrees() -> None:
     ]
     outcome = recompute(rows_of(claims), trusted, T0 + timedelta(hours=2))
     assert outcome.numbers["target"].value == pytest.approx(1000.0, rel=0.05)
+
+
+def test_a_newcomer_cannot_widen_the_spread_it_is_judged_by() -> None:
+    """One established source and one newcomer: the figure's spread is half their distance, and the newcomer
+    sat within it however far it was (Weather with 5 % of the claims × 10^6 from new accounts: a forecast of
+    20 °F and a vandal's 21,000,000 read 10,006,752).  Judged by the established sources' spread, the vandal
+    is a blunder; the live engine, one claim at a time, reads the same."""
+    claims = [
+        *history(misses=0),
+        _claim("target", "a", 20.0, at=5000),
+        _claim("target", "vandal", 21_000_000.0, at=5001),
+    ]
+    outcome = recompute(rows_of(claims), POLICY, T0 + timedelta(hours=2))
+    assert outcome.numbers["target"].value == pytest.approx(20.0)
+    engine = IncrementalConsensus(POLICY)
+    for c in claims:
+        engine.add(c, c.made_at)
+    result = engine.consensus("target")
+    assert result is not None
+    assert result.value == pytest.approx(20.0)
+
+
+def test_newcomers_who_agree_still_move_a_figure_from_one_established_source() -> None:
+    """The established sources' spread is taken around the figure's robust centre: three newcomers agreeing
+    on a correction carry it there, and the lone established source is the one far from it."""
+    claims = [
+        *history(misses=0),
+        _claim("target", "a", 1000.0, at=5000),
+        *(_claim("target", f"new{i}", 1300.0 + i, at=5001 + i) for i in range(3)),
+    ]
+    outcome = recompute(rows_of(claims), POLICY, T0 + timedelta(hours=2))
+    assert outcome.numbers["target"].value == pytest.approx(1301.0, rel=0.01)
