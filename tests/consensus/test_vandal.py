@@ -48,16 +48,19 @@ def vandalised() -> list[Claim]:
     ]
 
 
-def test_the_vandal_does_not_win_against_two_established_sources() -> None:
-    claims = vandalised()
-    outcome = recompute(rows_of(claims), POLICY, T0 + timedelta(hours=2))
-    assert outcome.numbers["target"].value == pytest.approx(4775.0)
-    engine = IncrementalConsensus(POLICY)
+def values(claims: list[Claim], policy: Policy = POLICY) -> tuple[float, float]:
+    """The target's value as the batch and as the live engine (one claim at a time) give it."""
+    batch = recompute(rows_of(claims), policy, T0 + timedelta(hours=2)).numbers["target"].value
+    engine = IncrementalConsensus(policy)
     for c in claims:
         engine.add(c, c.made_at)
     result = engine.consensus("target")
     assert result is not None
-    assert result.value == pytest.approx(4775.0)
+    return batch, result.value
+
+
+def test_the_vandal_does_not_win_against_two_established_sources() -> None:
+    assert values(vandalised()) == pytest.approx((4775.0, 4775.0))
 
 
 def test_a_newcomer_weighs_less_than_an_established_source() -> None:
@@ -83,14 +86,7 @@ def test_one_source_cannot_carry_a_figure_against_two_that_agree() -> None:
         _claim("target", "x", 1300.0, at=5001),
         _claim("target", "y", 1302.0, at=5002),
     ]
-    outcome = recompute(rows_of(claims), trusted, T0 + timedelta(hours=2))
-    assert outcome.numbers["target"].value == pytest.approx(1301.0, rel=0.01)
-    engine = IncrementalConsensus(trusted)
-    for c in claims:
-        engine.add(c, c.made_at)
-    result = engine.consensus("target")
-    assert result is not None
-    assert result.value == pytest.approx(1301.0, rel=0.01)
+    assert values(claims, trusted) == pytest.approx((1301.0, 1301.0), rel=0.01)
 
 
 def test_a_lone_heavy_source_still_counts_when_nobody_agrees() -> None:
@@ -116,14 +112,7 @@ def test_a_newcomer_cannot_widen_the_spread_it_is_judged_by() -> None:
         _claim("target", "a", 20.0, at=5000),
         _claim("target", "vandal", 21_000_000.0, at=5001),
     ]
-    outcome = recompute(rows_of(claims), POLICY, T0 + timedelta(hours=2))
-    assert outcome.numbers["target"].value == pytest.approx(20.0)
-    engine = IncrementalConsensus(POLICY)
-    for c in claims:
-        engine.add(c, c.made_at)
-    result = engine.consensus("target")
-    assert result is not None
-    assert result.value == pytest.approx(20.0)
+    assert values(claims) == pytest.approx((20.0, 20.0))
 
 
 def test_newcomers_who_agree_still_move_a_figure_from_one_established_source() -> None:
